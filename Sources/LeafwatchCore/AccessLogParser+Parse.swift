@@ -1,0 +1,180 @@
+extension AccessLogParser {
+    /// Parses one line without its line terminator. Returns false when the
+    /// line does not match the format; the fields are then unspecified.
+    public mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        for slot in usedSlots { ranges[slot] = .absent }
+        time = 0
+        status = 0
+        responseBytes = -1
+        durationMicroseconds = -1
+
+        var line = line
+        if line.count > 0, line[line.count - 1] == ASCII.carriageReturn {
+            line = UnsafeBufferPointer(rebasing: line[0..<(line.count - 1)])
+        }
+        guard line.count > 0 else { return false }
+
+        return literals.withUnsafeBufferPointer { literals in
+            parseSteps(line, literals: literals)
+        }
+    }
+
+    private mutating func parseSteps(_ line: UnsafeBufferPointer<UInt8>, literals: UnsafeBufferPointer<UInt8>) -> Bool {
+        let end = line.count
+        var position = 0
+        var stepIndex = 0
+        let stepCount = steps.count
+
+        while stepIndex < stepCount {
+            let step = steps[stepIndex]
+            stepIndex += 1
+            let terminator = UnsafeBufferPointer(rebasing: literals[step.literalStart..<(step.literalStart + step.literalCount)])
+
+            if step.kind == .literal {
+                if position == end, step.restOptional { return true }
+                guard let next = Self.matchLiteral(terminator, in: line, at: position) else { return false }
+                position = next
+                continue
+            }
+
+            if position == end, step.restOptional { return true }
+
+            // Find the field's end.
+            let fieldEnd: Int
+            if step.quoted {
+                guard let close = Self.findClosingQuote(line, from: position, terminator: terminator, isLast: stepIndex + 1 >= stepCount) else {
+                    return false
+                }
+                fieldEnd = close
+            } else if step.kind == .status, position + 3 <= end,
+                      position + 3 == end || terminator.count == 0 || line[position + 3] == terminator[0] {
+                fieldEnd = position + 3
+            } else if step.kind == .commonLogTime, position + 26 < end, line[position + 26] == ASCII.closeBracket {
+                fieldEnd = position + 26
+            } else if terminator.count == 0 {
+                fieldEnd = end
+            } else if let found = Self.findTerminator(terminator, in: line, from: position) {
+                fieldEnd = found
+            } else if step.restOptional || (stepIndex < stepCount && steps[stepIndex].restOptional) {
+                fieldEnd = end
+            } else {
+                return false
+            }
+
+            guard storeField(step, line: line, from: position, to: fieldEnd) else { return false }
+            position = fieldEnd
+        }
+
+        // Extra fields after the format's end are kept out of every field.
+        return position == end || line[position] == ASCII.space
+    }
+
+    @inline(__always)
+    private mutating func storeField(_ step: Step, line: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Bool {
+        ranges[step.slot] = ByteRange(from, to)
+        switch step.kind {
+        case .literal, .text:
+            return true
+        case .status:
+            guard to - from == 3 else { return false }
+            let a = line[from] &- ASCII.zero, b = line[from + 1] &- ASCII.zero, c = line[from + 2] &- ASCII.zero
+            guard a < 10, b < 10, c < 10 else { return false }
+            let value = Int(a) * 100 + Int(b) * 10 + Int(c)
+            if step.slot == statusSlot { status = value }
+            return true
+        case .integer:
+            guard let value = Self.parseCount(line, from: from, to: to) else { return false }
+            if step.slot == AccessField.responseBytes.rawValue { responseBytes = value }
+            return true
+        case .duration:
+            if to - from == 1, line[from] == ASCII.minus { return true }
+            guard let value = Timestamps.parseScaled(line.slice(ByteRange(from, to)), unitsPerSecond: 1_000_000) else { return false }
+            durationMicroseconds = value / step.unitsPerSecond
+            return true
+        case .commonLogTime:
+            guard let value = Timestamps.parseCommonLogTime(line, from: from, to: to, converter: &converter) else { return false }
+            time = value
+            return true
+        case .epochTime:
+            guard let value = Timestamps.parseScaled(line.slice(ByteRange(from, to)), unitsPerSecond: 1) else { return false }
+            time = value / step.unitsPerSecond
+            return true
+        case .strftime:
+            guard let value = patterns[step.patternIndex].parse(line.slice(ByteRange(from, to)), converter: &converter) else { return false }
+            time = value
+            return true
+        }
+    }
+
+    /// Parses digits, or `-` as -1.
+    @inline(__always)
+    static func parseCount(_ line: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int64? {
+        guard to > from else { return nil }
+        if to - from == 1, line[from] == ASCII.minus { return -1 }
+        guard to - from <= 18 else { return nil }
+        var value: Int64 = 0
+        for i in from..<to {
+            let digit = line[i] &- ASCII.zero
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int64(digit)
+        }
+        return value
+    }
+
+    /// Matches a literal at `position`; a space in it matches a run of spaces.
+    /// Returns the position after the match.
+    @inline(__always)
+    static func matchLiteral(_ literal: UnsafeBufferPointer<UInt8>, in line: UnsafeBufferPointer<UInt8>, at position: Int) -> Int? {
+        var i = position
+        let end = line.count
+        for expected in literal {
+            guard i < end, line[i] == expected else { return nil }
+            i += 1
+            if expected == ASCII.space {
+                while i < end, line[i] == ASCII.space { i += 1 }
+            }
+        }
+        return i
+    }
+
+    /// Returns the start of the first match of `terminator` at or after `from`.
+    @inline(__always)
+    static func findTerminator(_ terminator: UnsafeBufferPointer<UInt8>, in line: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        var search = from
+        let first = terminator[0]
+        while let candidate = line.firstIndex(of: first, from: search, to: line.count) {
+            if terminator.count == 1 || matchLiteral(terminator, in: line, at: candidate) != nil {
+                return candidate
+            }
+            search = candidate + 1
+        }
+        return nil
+    }
+
+    /// Returns the offset of the quote that closes a quoted field: one not
+    /// escaped by a backslash and followed by the rest of `terminator` (or,
+    /// for the format's last field, by the end of the line or a space).
+    @inline(__always)
+    static func findClosingQuote(
+        _ line: UnsafeBufferPointer<UInt8>, from: Int, terminator: UnsafeBufferPointer<UInt8>, isLast: Bool
+    ) -> Int? {
+        var search = from
+        let end = line.count
+        while let quote = line.firstIndex(of: ASCII.quote, from: search, to: end) {
+            search = quote + 1
+            var backslashes = 0
+            var i = quote - 1
+            while i >= from, line[i] == ASCII.backslash {
+                backslashes += 1
+                i -= 1
+            }
+            guard backslashes & 1 == 0 else { continue }
+            if terminator.count == 1, isLast {
+                if quote + 1 == end || line[quote + 1] == ASCII.space { return quote }
+                continue
+            }
+            if matchLiteral(terminator, in: line, at: quote) != nil { return quote }
+        }
+        return nil
+    }
+}
