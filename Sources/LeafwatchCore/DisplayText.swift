@@ -1,0 +1,31 @@
+/// Client-controlled bytes made safe to show in a terminal or a journal
+/// message: printable ASCII is kept, a backslash is doubled, and every other
+/// byte becomes `\xhh`, so that control characters and invalid UTF-8 can
+/// neither forge lines nor move the cursor.
+public enum DisplayText {
+    /// Returns the escaped text of `bytes`, cut after `maxBytes` input bytes
+    /// with `...` appended when longer.
+    public static func escaped(_ bytes: UnsafeBufferPointer<UInt8>, maxBytes: Int) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(min(bytes.count, maxBytes) + 8)
+        for byte in bytes.prefix(maxBytes) {
+            switch byte {
+            case 0x5C:
+                output += [0x5C, 0x5C]
+            case 0x20...0x7E:
+                output.append(byte)
+            default:
+                output += [0x5C, UInt8(ascii: "x"), digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
+            }
+        }
+        if bytes.count > maxBytes { output += Array("...".utf8) }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Returns `text` escaped like `escaped(_:maxBytes:)`.
+    public static func escaped(_ text: String, maxBytes: Int) -> String {
+        var copy = text
+        return copy.withUTF8 { escaped($0, maxBytes: maxBytes) }
+    }
+}

@@ -1,0 +1,128 @@
+extension ScanSummary {
+    /// Renders the summary as one JSON object. `top` limits the client and
+    /// user arrays; nil writes them all.
+    public func json(files: [String], top: Int? = nil) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.key("files")
+        writer.beginArray()
+        for file in files { writer.value(file) }
+        writer.endArray()
+        writer.field("lines", lines)
+        writer.field("parsed", parsed)
+        writer.field("malformed", malformed)
+        writer.field("cut", cut)
+        writer.field("errorLogLines", errorLogLines)
+        writer.field("firstTime", firstTime.map(CivilTime.iso8601))
+        writer.field("lastTime", lastTime.map(CivilTime.iso8601))
+
+        writer.key("statusCounts")
+        writer.beginObject()
+        for (status, count) in statusCounts.enumerated() where count > 0 {
+            writer.field(String(status), count)
+        }
+        writer.endObject()
+
+        writer.key("statusClasses")
+        writer.beginObject()
+        for (name, count) in statusClasses() {
+            writer.field(name, count)
+        }
+        writer.endObject()
+
+        writer.key("clients")
+        writer.beginArray()
+        for (_, address, counts) in rankedClients().prefix(top ?? Int.max) {
+            writer.beginObject()
+            writer.field("address", address)
+            writer.field("requests", counts.requests)
+            writer.field("denied", counts.denied)
+            writer.field("serverErrors", counts.serverErrors)
+            writer.field("errorLogFailures", counts.errorLogFailures)
+            writer.endObject()
+        }
+        writer.endArray()
+
+        writer.key("usersWithFailures")
+        writer.beginArray()
+        for (name, counts) in usersWithFailures().prefix(top ?? Int.max) {
+            writer.beginObject()
+            writer.field("name", name)
+            writer.field("failures", counts.failures)
+            writer.field("successes", counts.successes)
+            writer.key("addresses")
+            writer.beginArray()
+            for address in counts.addresses.map({ text(for: $0) }).sorted() { writer.value(address) }
+            writer.endArray()
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return writer.output + "\n"
+    }
+
+    /// Counts per status class: `1xx` to `5xx`, and `other` for codes outside 100–599.
+    public func statusClasses() -> [(String, Int)] {
+        var classes = [Int](repeating: 0, count: 6)
+        for (status, count) in statusCounts.enumerated() where count > 0 {
+            let index = status / 100
+            classes[(1...5).contains(index) ? index - 1 : 5] += count
+        }
+        return [("1xx", classes[0]), ("2xx", classes[1]), ("3xx", classes[2]),
+                ("4xx", classes[3]), ("5xx", classes[4]), ("other", classes[5])]
+    }
+
+    /// Renders the summary as text for a terminal, showing at most `top`
+    /// clients and users.
+    public func text(files: [String], top: Int) -> String {
+        var out = ""
+        func row(_ columns: [String], widths: [Int]) {
+            var line = ""
+            for (index, column) in columns.enumerated() {
+                let width = widths[index]
+                let padding = String(repeating: " ", count: max(0, width - column.count))
+                line += index == 0 ? column + padding : "  " + padding + column
+            }
+            out += "  " + line + "\n"
+        }
+
+        out += "Lines: \(lines) read, \(parsed) parsed, \(malformed) malformed"
+        out += cut > 0 ? " (\(cut) longer than the maximum line length)\n" : "\n"
+        if errorLogLines > 0 { out += "Error-log lines: \(errorLogLines)\n" }
+        if let firstTime, let lastTime {
+            out += "Time range: \(CivilTime.iso8601(firstTime)) to \(CivilTime.iso8601(lastTime))\n"
+        }
+
+        out += "\nStatus classes\n"
+        for (name, count) in statusClasses() where count > 0 || name != "other" {
+            row([name, String(count)], widths: [6, 10])
+        }
+        out += "\nStatus codes\n"
+        for (status, count) in statusCounts.enumerated() where count > 0 {
+            row([String(status), String(count)], widths: [6, 10])
+        }
+
+        let ranked = rankedClients()
+        out += "\nClients by 401/403, then 5xx, then requests (\(min(top, ranked.count)) of \(ranked.count))\n"
+        let clientWidths = [39, 9, 7, 7, 9]
+        row(["ADDRESS", "REQUESTS", "401/403", "5XX", "ERRORLOG"], widths: clientWidths)
+        for (_, address, counts) in ranked.prefix(top) {
+            row([DisplayText.escaped(address, maxBytes: 64), String(counts.requests), String(counts.denied),
+                 String(counts.serverErrors), String(counts.errorLogFailures)], widths: clientWidths)
+        }
+
+        let failing = usersWithFailures()
+        out += "\nUsers with failures (\(min(top, failing.count)) of \(failing.count))\n"
+        if failing.isEmpty {
+            out += "  none\n"
+        } else {
+            let userWidths = [24, 8, 9, 9]
+            row(["USER", "FAILURES", "SUCCESSES", "ADDRESSES"], widths: userWidths)
+            for (name, counts) in failing.prefix(top) {
+                let shown = name.isEmpty ? "\"\"" : DisplayText.escaped(name, maxBytes: 64)
+                row([shown, String(counts.failures), String(counts.successes), String(counts.addresses.count)], widths: userWidths)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,138 @@
+/// The counts that `leafwatch scan` reports: lines, status codes, clients
+/// and users, accumulated line by line from access and error logs.
+public struct ScanSummary: Sendable {
+    public struct ClientCounts: Sendable, Equatable {
+        public var requests = 0
+        /// 401 and 403 responses.
+        public var denied = 0
+        /// 500–599 responses.
+        public var serverErrors = 0
+        /// Authentication failures and denials in the error log.
+        public var errorLogFailures = 0
+    }
+
+    public struct UserCounts: Sendable, Equatable {
+        /// Failed logins: access-log 401 with this user, 403 with this user,
+        /// and error-log authentication failures and denials naming the user.
+        public var failures = 0
+        /// 2xx and 3xx responses to requests authenticated as this user.
+        public var successes = 0
+        /// Addresses the user's requests came from, failed or not.
+        public var addresses: Set<ClientAddress> = []
+    }
+
+    /// A line that did not match its format, kept for the report on stderr.
+    public struct MalformedLine: Sendable, Equatable {
+        public var path: String
+        public var lineNumber: Int
+        public var text: String
+        public var reason: String
+    }
+
+    public var lines = 0
+    public var parsed = 0
+    public var malformed = 0
+    /// Lines longer than the maximum line length; they count as malformed too.
+    public var cut = 0
+    public var errorLogLines = 0
+    public var firstTime: Int64? = nil
+    public var lastTime: Int64? = nil
+    /// Count per status code 0...999.
+    public var statusCounts = [Int](repeating: 0, count: 1000)
+    public var clients: [ClientAddress: ClientCounts] = [:]
+    public var users: [String: UserCounts] = [:]
+    public var hostNames = HostNameTable()
+    public var malformedSamples: [MalformedLine] = []
+    /// How many malformed lines are kept in `malformedSamples`.
+    public var maxMalformedSamples = 5
+
+    public init() {}
+
+    /// Adds a line that the parser read successfully.
+    @inline(__always)
+    public mutating func addAccessLine(_ parser: AccessLogParser, line: UnsafeBufferPointer<UInt8>) {
+        lines += 1
+        parsed += 1
+        let status = parser.status
+        statusCounts[status] += 1
+        noteTime(parser.time)
+
+        let clientBytes = parser.bytes(.remoteHost, in: line)
+            ?? parser.bytes(.clientAddress, in: line)
+            ?? parser.bytes(.peerAddress, in: line)
+        let address = clientBytes.map { clientAddress($0) } ?? ClientAddress(high: 0, low: 0, kind: .hostName)
+        let isDenied = status == 401 || status == 403
+        let isServerError = status >= 500 && status <= 599
+        clients[address, default: ClientCounts()].record(denied: isDenied, serverError: isServerError)
+
+        // Requests with a user name feed the user table; a 401 without one is
+        // the browser's challenge, not a failed login.
+        guard let userBytes = parser.bytes(.user, in: line), !(userBytes.count == 1 && userBytes[0] == 0x2D) else { return }
+        let isSuccess = status >= 200 && status <= 399
+        guard isDenied || isSuccess else { return }
+        let user = ApacheEscapes.decodeString(userBytes)
+        users[user, default: UserCounts()].record(failure: isDenied, address: address)
+    }
+
+    /// Counts a line that did not parse and keeps the first few for display.
+    public mutating func addMalformedLine(_ line: UnsafeBufferPointer<UInt8>, path: String, lineNumber: Int, isCut: Bool, reason: String) {
+        lines += 1
+        malformed += 1
+        if isCut { cut += 1 }
+        guard malformedSamples.count < maxMalformedSamples else { return }
+        malformedSamples.append(MalformedLine(path: path, lineNumber: lineNumber, text: DisplayText.escaped(line, maxBytes: 200), reason: reason))
+    }
+
+    @inline(__always)
+    mutating func clientAddress(_ bytes: UnsafeBufferPointer<UInt8>) -> ClientAddress {
+        if let value = ClientAddress.parseIPv4(bytes) { return ClientAddress(ipv4: value) }
+        return hostNames.address(for: bytes)
+    }
+
+    @inline(__always)
+    mutating func noteTime(_ time: Int64) {
+        guard time != 0 else { return }
+        if firstTime == nil || time < firstTime! { firstTime = time }
+        if lastTime == nil || time > lastTime! { lastTime = time }
+    }
+
+    /// Returns the text of a client address.
+    public func text(for address: ClientAddress) -> String {
+        hostNames.text(for: address)
+    }
+
+    /// Clients ordered by 401/403 count, then 5xx count, then requests, all
+    /// descending; ties in address order (IPv4 before IPv6, then host names).
+    public func rankedClients() -> [(address: ClientAddress, text: String, counts: ClientCounts)] {
+        let sorted = clients.sorted { a, b in
+            let left = (a.value.denied + a.value.errorLogFailures, a.value.serverErrors, a.value.requests)
+            let right = (b.value.denied + b.value.errorLogFailures, b.value.serverErrors, b.value.requests)
+            if left != right { return left > right }
+            return (a.key.kind.rawValue, a.key.high, a.key.low) < (b.key.kind.rawValue, b.key.high, b.key.low)
+        }
+        return sorted.map { (address: $0.key, text: text(for: $0.key), counts: $0.value) }
+    }
+
+    /// Users with at least one failure, most failures first; ties by name.
+    public func usersWithFailures() -> [(name: String, counts: UserCounts)] {
+        users.filter { $0.value.failures > 0 }.map { (name: $0.key, counts: $0.value) }.sorted { a, b in
+            a.counts.failures != b.counts.failures ? a.counts.failures > b.counts.failures : a.name < b.name
+        }
+    }
+}
+
+extension ScanSummary.ClientCounts {
+    @inline(__always)
+    mutating func record(denied isDenied: Bool, serverError isServerError: Bool) {
+        requests += 1
+        if isDenied { denied += 1 }
+        if isServerError { serverErrors += 1 }
+    }
+}
+
+extension ScanSummary.UserCounts {
+    mutating func record(failure: Bool, address: ClientAddress) {
+        if failure { failures += 1 } else { successes += 1 }
+        addresses.insert(address)
+    }
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Runs the built leafwatch binary on the bundled samples and on files made
+# here, and checks its output and exit statuses as a user would see them.
+# Usage: scripts/cli-test.sh [BINARY]   (default .build/release/leafwatch)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+binary=$(realpath "${1:-.build/release/leafwatch}")
+work=$(mktemp -d "${TMPDIR:-/tmp}/leafwatch-cli-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+passed=0
+failed=0
+
+# check NAME EXPECTED_STATUS COMMAND...: runs COMMAND, keeping stdout and
+# stderr in $work/out and $work/err, and compares its exit status.
+check() {
+  local name=$1 expected=$2
+  shift 2
+  "$@" >"$work/out" 2>"$work/err"
+  local status=$?
+  if [[ $status -eq $expected ]]; then
+    last_ok=1
+  else
+    last_ok=0
+    echo "FAIL $name: exit status $status, expected $expected"
+    sed 's/^/  stderr: /' "$work/err" | head -5
+  fi
+}
+
+# expect NAME CONDITION...: records the result of the last check and a test command.
+expect() {
+  local name=$1
+  shift
+  if [[ $last_ok -eq 1 ]] && "$@"; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    [[ $last_ok -eq 1 ]] && echo "FAIL $name: condition '$*' does not hold"
+  fi
+  last_ok=1
+}
+
+contains() { grep -qF -- "$2" "$work/$1"; }
+json() { python3 -c "import json,sys; d=json.load(open('$work/out')); sys.exit(0 if ($1) else 1)"; }
+
+check help 0 "$binary" --help
+expect "help lists scan" contains out "scan [OPTION]... FILE..."
+
+check version 0 "$binary" --version
+expect "version prints the name" contains out "leafwatch "
+
+check "sample text" 0 "$binary" scan samples/access.log
+expect "sample text counts lines" contains out "Lines: 131 read, 131 parsed, 0 malformed"
+expect "sample text names the sprayer first" bash -c "grep -A2 '^Clients' '$work/out' | tail -1 | grep -q '^  203.0.113.66 '"
+
+check "sample json" 0 "$binary" scan --json samples/access.log
+expect "json has status counts" json "d['statusCounts'] == {'200': 49, '303': 16, '400': 1, '401': 34, '403': 3, '404': 3, '408': 1, '502': 16, '503': 8}"
+expect "json totals add up" json "d['lines'] == 131 and d['parsed'] == 131 and d['malformed'] == 0"
+expect "json orders clients by denials" json "[c['address'] for c in d['clients'][:3]] == ['203.0.113.66', '198.51.100.16', '192.0.2.200']"
+expect "json counts the sprayer" json "d['clients'][0] == {'address': '203.0.113.66', 'requests': 15, 'denied': 15, 'serverErrors': 0, 'errorLogFailures': 0}"
+expect "json lists every client" json "len(d['clients']) == 19"
+expect "json users with failures" json "d['usersWithFailures'][0]['name'] == 'greta' and d['usersWithFailures'][0]['failures'] == 4"
+
+check "standard input" 0 bash -c "cat samples/access.log | '$binary' scan --json -"
+expect "stdin gives the same counts" json "d['lines'] == 131 and d['statusCounts']['401'] == 34"
+
+gzip -c samples/access.log >"$work/access.log.2.gz"
+check "gzip file" 0 "$binary" scan --json "$work/access.log.2.gz"
+expect "gzip gives the same counts" json "d['lines'] == 131 and d['statusCounts']['502'] == 16"
+
+check "two files" 0 "$binary" scan --json samples/access.log "$work/access.log.2.gz"
+expect "two files add up" json "d['lines'] == 262 and d['clients'][0]['denied'] == 30"
+
+{
+  head -5 samples/access.log
+  printf 'this is not a log line\n'
+  printf 'neither\tis\x01this\n'
+  tail -5 samples/access.log
+} >"$work/mixed.log"
+check "malformed lines" 0 "$binary" scan --json "$work/mixed.log"
+expect "malformed lines are counted" json "d['lines'] == 12 and d['parsed'] == 10 and d['malformed'] == 2"
+expect "malformed line shown with file and line" contains err "'$work/mixed.log':6: "
+expect "control bytes are escaped on stderr" contains err 'neither\x09is\x01this'
+
+check "missing file" 66 "$binary" scan "$work/does-not-exist.log"
+expect "missing file names the path" contains err "'$work/does-not-exist.log'"
+
+check "missing file among others" 66 "$binary" scan --json samples/access.log "$work/does-not-exist.log"
+expect "other files are still counted" json "d['lines'] == 131"
+
+cp samples/access.log "$work/secret.log"
+chmod 000 "$work/secret.log"
+if [[ $(id -u) -eq 0 ]]; then
+  # root reads any file, so the check runs as nobody.
+  chmod 755 "$work"
+  check "unreadable file" 66 setpriv --reuid=65534 --regid=65534 --clear-groups "$binary" scan "$work/secret.log"
+else
+  check "unreadable file" 66 "$binary" scan "$work/secret.log"
+fi
+expect "unreadable file names the path" contains err "failed to open '$work/secret.log': Permission denied"
+
+check "directory" 66 "$binary" scan "$work"
+expect "directory names the path" contains err "'$work'"
+
+check "unknown option" 64 "$binary" scan --frobnicate samples/access.log
+expect "unknown option is named" contains err "unknown option '--frobnicate'"
+
+check "bad top value" 64 "$binary" scan --top many samples/access.log
+expect "bad value is named" contains err "invalid value 'many' for --top"
+
+check "bad format" 64 "$binary" scan --format '%h %Z' samples/access.log
+expect "bad format names the directive" contains err "unknown directive '%Z'"
+
+check "unknown time zone" 64 "$binary" scan --time-zone Mars/Olympus samples/access.log
+expect "unknown zone is named" contains err "unknown time zone 'Mars/Olympus'"
+
+check "no file" 64 "$binary" scan
+expect "no file is reported" contains err "no file given"
+
+check "unknown command" 64 "$binary" frobnicate
+expect "unknown command is named" contains err "unknown command 'frobnicate'"
+
+printf 'hello world\nsecond line\n' >"$work/prose.txt"
+check "unrecognized format" 65 "$binary" scan "$work/prose.txt"
+expect "unrecognized format suggests --format" contains err "name it with --format"
+
+check "explicit common format" 0 "$binary" scan --json --format common samples/access.log
+expect "common format reads combined lines" json "d['parsed'] == 131"
+
+check "records" 0 "$binary" scan --records samples/access.log
+expect "records has one object per line" bash -c "[[ \$(wc -l <'$work/out') -eq 131 ]]"
+expect "records decode fields" bash -c "head -2 '$work/out' | tail -1 | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); sys.exit(0 if r[\"user\"]==\"amira\" and r[\"utc\"]==\"2026-12-03T09:01:03Z\" else 1)'"
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
