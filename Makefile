@@ -24,8 +24,8 @@ test: build
 	scripts/cli-test.sh $(BINARY)
 
 demo: build
-	@echo "== leafwatch scan samples/access.log samples/error.log"
-	@$(BINARY) scan samples/access.log samples/error.log
+	@echo "== leafwatch scan --time-zone Europe/Berlin samples/access.log samples/error.log"
+	@$(BINARY) scan --time-zone Europe/Berlin samples/access.log samples/error.log
 
 bench: build
 	scripts/deps.sh bench

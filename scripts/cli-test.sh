@@ -62,6 +62,17 @@ expect "json counts the sprayer" json "d['clients'][0] == {'address': '203.0.113
 expect "json lists every client" json "len(d['clients']) == 19"
 expect "json users with failures" json "d['usersWithFailures'][0]['name'] == 'greta' and d['usersWithFailures'][0]['failures'] == 4"
 
+check "error log" 0 "$binary" scan --json --time-zone Europe/Berlin samples/error.log
+expect "error log is recognized" json "d['errorLogLines'] == 38 and d['malformed'] == 0"
+expect "error log counts failures per client" json "d['clients'][0]['address'] == '203.0.113.66' and d['clients'][0]['errorLogFailures'] == 15"
+expect "error log times use the zone" json "d['firstTime'] == '2026-12-03T08:59:00Z'"
+
+check "access and error log" 0 "$binary" scan --json samples/access.log samples/error.log
+expect "both logs add up" json "d['lines'] == 169 and d['clients'][0] == {'address': '203.0.113.66', 'requests': 15, 'denied': 15, 'serverErrors': 0, 'errorLogFailures': 15}"
+
+check "explicit error format" 0 "$binary" scan --json --format error samples/error.log
+expect "explicit error format parses" json "d['errorLogLines'] == 38"
+
 check "standard input" 0 bash -c "cat samples/access.log | '$binary' scan --json -"
 expect "stdin gives the same counts" json "d['lines'] == 131 and d['statusCounts']['401'] == 34"
 

@@ -101,12 +101,13 @@ public struct ScanSummary: Sendable {
         hostNames.text(for: address)
     }
 
-    /// Clients ordered by 401/403 count, then 5xx count, then requests, all
-    /// descending; ties in address order (IPv4 before IPv6, then host names).
+    /// Clients ordered by 401/403 count, then 5xx count, then requests, then
+    /// error-log failures, all descending; ties in address order (IPv4 before
+    /// IPv6, then host names).
     public func rankedClients() -> [(address: ClientAddress, text: String, counts: ClientCounts)] {
         let sorted = clients.sorted { a, b in
-            let left = (a.value.denied + a.value.errorLogFailures, a.value.serverErrors, a.value.requests)
-            let right = (b.value.denied + b.value.errorLogFailures, b.value.serverErrors, b.value.requests)
+            let left = (a.value.denied, a.value.serverErrors, a.value.requests, a.value.errorLogFailures)
+            let right = (b.value.denied, b.value.serverErrors, b.value.requests, b.value.errorLogFailures)
             if left != right { return left > right }
             return (a.key.kind.rawValue, a.key.high, a.key.low) < (b.key.kind.rawValue, b.key.high, b.key.low)
         }

@@ -7,6 +7,7 @@ struct FileScanner {
     enum State {
         case detecting([(bytes: [UInt8], number: Int, isCut: Bool)])
         case access(AccessLogParser)
+        case error(ErrorLogParser)
         case unrecognized
     }
 
@@ -20,6 +21,8 @@ struct FileScanner {
         self.options = options
         if let format = options.format {
             state = .access(AccessLogParser(format: format, timeZone: options.timeZone))
+        } else if options.errorFormat {
+            state = .error(ErrorLogParser(timeZone: options.timeZone))
         } else {
             state = .detecting([])
         }
@@ -32,6 +35,10 @@ struct FileScanner {
             state = .unrecognized
             parse(line.bytes, number: line.number, isCut: line.isCut, parser: &parser, summary: &summary, records: &records)
             state = .access(parser)
+        case .error(var parser):
+            state = .unrecognized
+            parseError(line.bytes, number: line.number, isCut: line.isCut, parser: &parser, summary: &summary)
+            state = .error(parser)
         case .detecting(var sample):
             sample.append((Array(line.bytes), line.number, line.isCut))
             if sample.count >= ScanCommand.detectionLines {
@@ -52,7 +59,7 @@ struct FileScanner {
     }
 
     private mutating func decide(_ sample: [(bytes: [UInt8], number: Int, isCut: Bool)], summary: inout ScanSummary, records: inout RecordWriter?) {
-        let detected = FormatDetector.detect(sample.map(\.bytes), timeZone: options.timeZone) { _ in false }
+        let detected = FormatDetector.detect(sample.map(\.bytes), timeZone: options.timeZone, isErrorLine: ErrorLogParser.looksLikeErrorLog)
         switch detected {
         case .access(let format):
             var parser = AccessLogParser(format: format, timeZone: options.timeZone)
@@ -62,7 +69,15 @@ struct FileScanner {
                 }
             }
             state = .access(parser)
-        case .error, nil:
+        case .error:
+            var parser = ErrorLogParser(timeZone: options.timeZone)
+            for line in sample {
+                line.bytes.withUnsafeBufferPointer { buffer in
+                    parseError(buffer, number: line.number, isCut: line.isCut, parser: &parser, summary: &summary)
+                }
+            }
+            state = .error(parser)
+        case nil:
             state = .unrecognized
             unrecognized = true
             for line in sample {
@@ -81,6 +96,16 @@ struct FileScanner {
             records?.write(parser, line: bytes, path: path, number: number)
         } else {
             let reason = isCut ? "line longer than \(options.maxLineLength) bytes" : "no match for format '\(parser.format.source)'"
+            summary.addMalformedLine(bytes, path: path, lineNumber: number, isCut: isCut, reason: reason)
+        }
+    }
+
+    private func parseError(_ bytes: UnsafeBufferPointer<UInt8>, number: Int, isCut: Bool, parser: inout ErrorLogParser,
+                            summary: inout ScanSummary) {
+        if !isCut, let record = parser.parse(bytes) {
+            summary.addErrorRecord(record)
+        } else {
+            let reason = isCut ? "line longer than \(options.maxLineLength) bytes" : "not an Apache or nginx error-log line"
             summary.addMalformedLine(bytes, path: path, lineNumber: number, isCut: isCut, reason: reason)
         }
     }
