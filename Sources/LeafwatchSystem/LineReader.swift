@@ -43,41 +43,49 @@ public struct LineReader: ~Copyable {
 
     /// Calls `body` for every line until the end of the file.
     public mutating func forEachLine(_ body: (Line) throws -> Void) throws {
+        while let line = try nextLine() {
+            try body(line)
+        }
+    }
+
+    /// Returns the next line, or nil at the end of the file. The line's bytes
+    /// stay valid until the next call.
+    public mutating func nextLine() throws(SystemError) -> Line? {
         let base = buffer.baseAddress!
         while true {
-            // Hand out every complete line in the buffer.
-            while start < end {
-                guard let found = memchr(base + start, Int32(ASCII_NEWLINE), end - start) else { break }
+            // A complete line in the buffer.
+            while start < end, let found = memchr(base + start, Int32(ASCII_NEWLINE), end - start) {
                 let newline = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                let lineStart = start
+                start = newline + 1
                 if skippingRestOfCutLine {
                     skippingRestOfCutLine = false
-                } else {
-                    lineNumber += 1
-                    let length = min(newline - start, maxLineLength)
-                    try body(Line(bytes: UnsafeBufferPointer(start: base + start, count: length),
-                                  number: lineNumber, isCut: newline - start > maxLineLength))
+                    continue
                 }
-                start = newline + 1
+                lineNumber += 1
+                let length = min(newline - lineStart, maxLineLength)
+                return Line(bytes: UnsafeBufferPointer(start: base + lineStart, count: length),
+                            number: lineNumber, isCut: newline - lineStart > maxLineLength)
             }
 
             // A partial line longer than the maximum is handed out cut, and its rest skipped.
             if end - start > maxLineLength && !skippingRestOfCutLine {
                 lineNumber += 1
-                try body(Line(bytes: UnsafeBufferPointer(start: base + start, count: maxLineLength), number: lineNumber, isCut: true))
                 skippingRestOfCutLine = true
+                let lineStart = start
+                start = end
+                return Line(bytes: UnsafeBufferPointer(start: base + lineStart, count: maxLineLength), number: lineNumber, isCut: true)
             }
             if skippingRestOfCutLine {
                 start = end
             }
 
             if reachedEnd {
-                if start < end {
-                    lineNumber += 1
-                    try body(Line(bytes: UnsafeBufferPointer(start: base + start, count: end - start), number: lineNumber, isCut: false))
-                }
-                start = 0
-                end = 0
-                return
+                guard start < end else { return nil }
+                lineNumber += 1
+                let lineStart = start
+                start = end
+                return Line(bytes: UnsafeBufferPointer(start: base + lineStart, count: end - lineStart), number: lineNumber, isCut: false)
             }
 
             // Move the partial line to the front and fill the rest.
