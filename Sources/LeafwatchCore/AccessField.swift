@@ -6,7 +6,7 @@ public enum AccessField: Int, CaseIterable, Sendable {
     case remoteHost
     /// `%a`: the client address of the request (`mod_remoteip` may have set it).
     case clientAddress
-    /// `%{c}a`: the address of the connection's peer.
+    /// `%{c}a` and `%{c}h`: the address of the connection's peer.
     case peerAddress
     /// `%A`: the server's local address.
     case localAddress
@@ -22,7 +22,8 @@ public enum AccessField: Int, CaseIterable, Sendable {
     case method
     /// `%U`.
     case path
-    /// `%q`: the query string with its leading `?`, or empty.
+    /// `%q` and nginx `$is_args$args`: the query string with its leading `?`,
+    /// or empty. nginx's `$args` alone has no `?`.
     case query
     /// `%H`.
     case protocolName

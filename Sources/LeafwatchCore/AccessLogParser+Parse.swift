@@ -49,14 +49,21 @@ extension AccessLogParser {
             } else if step.kind == .status, position + 3 <= end,
                       position + 3 == end || terminator.count == 0 || line[position + 3] == terminator[0] {
                 fieldEnd = position + 3
-            } else if step.kind == .commonLogTime, position + 26 < end, line[position + 26] == ASCII.closeBracket {
-                fieldEnd = position + 26
-            } else if terminator.count == 0 {
-                fieldEnd = end
-            } else if let found = Self.findTerminator(terminator, in: line, from: position) {
+            } else if step.kind == .commonLogTime {
+                guard let timeEnd = Self.commonLogTimeEnd(line, from: position) else { return false }
+                fieldEnd = timeEnd
+            } else if step.kind == .strftime {
+                let rest = UnsafeBufferPointer(rebasing: line[position..<end])
+                guard let (value, length) = patterns[step.patternIndex].parsePrefix(rest, converter: &converter) else { return false }
+                time = value
+                fieldEnd = position + length
+            } else if let found = step.endRule == .nextLiteral && terminator.count > 0
+                        ? Self.findTerminator(terminator, in: line, from: position)
+                        : Self.findSpecialEnd(step.endRule, isText: step.kind == .text, terminator: terminator, in: line, from: position) {
                 fieldEnd = found
             } else if step.restOptional || (stepIndex < stepCount && steps[stepIndex].restOptional) {
-                fieldEnd = end
+                // The line ends before the rest of the format.
+                fieldEnd = step.kind == .text ? end : (line.firstIndex(of: ASCII.space, from: position, to: end) ?? end)
             } else {
                 return false
             }
@@ -73,7 +80,12 @@ extension AccessLogParser {
     private mutating func storeField(_ step: Step, line: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Bool {
         ranges[step.slot] = ByteRange(from, to)
         switch step.kind {
-        case .literal, .text:
+        case .literal, .strftime:
+            return true
+        case .text:
+            if to - from == 2, !step.quoted, line[from] == ASCII.quote, line[from + 1] == ASCII.quote {
+                ranges[step.slot] = ByteRange(from + 1, from + 1)
+            }
             return true
         case .status:
             guard to - from == 3 else { return false }
@@ -99,10 +111,47 @@ extension AccessLogParser {
             guard let value = Timestamps.parseScaled(line.slice(ByteRange(from, to)), unitsPerSecond: 1) else { return false }
             time = value / step.unitsPerSecond
             return true
-        case .strftime:
-            guard let value = patterns[step.patternIndex].parse(line.slice(ByteRange(from, to)), converter: &converter) else { return false }
-            time = value
-            return true
+        }
+    }
+
+    /// Returns the end of a Common Log Format time, `dd/Mon/yyyy:HH:MM:SS`
+    /// with or without ` +hhmm`, starting at `from`. Its shape decides the
+    /// end, so the time needs no brackets around it.
+    @inline(__always)
+    static func commonLogTimeEnd(_ line: UnsafeBufferPointer<UInt8>, from: Int) -> Int? {
+        let end = line.count
+        if from + 26 <= end, line[from + 20] == ASCII.space, line[from + 21] == ASCII.plus || line[from + 21] == ASCII.minus {
+            return from + 26
+        }
+        return from + 20 <= end ? from + 20 : nil
+    }
+
+    /// Returns the end of an unquoted field that does not simply end at the
+    /// format's next literal text: the format's last field, `%v` before
+    /// `:%p`, or `%U` before `%q`. Returns nil when a needed literal is missing.
+    static func findSpecialEnd(
+        _ rule: Step.EndRule, isText: Bool, terminator: UnsafeBufferPointer<UInt8>, in line: UnsafeBufferPointer<UInt8>, from: Int
+    ) -> Int? {
+        let end = line.count
+        switch rule {
+        case .nextLiteral:
+            if terminator.count == 0 {
+                // The format's last field: a number ends at a space, before any extra fields.
+                guard !isText else { return end }
+                return line.firstIndex(of: ASCII.space, from: from, to: end) ?? end
+            }
+            return findTerminator(terminator, in: line, from: from)
+        case .lastMatchBeforeSpace:
+            let tokenEnd = line.firstIndex(of: ASCII.space, from: from, to: end) ?? end
+            var candidate = tokenEnd - 1
+            while candidate >= from {
+                if line[candidate] == terminator[0] { return candidate }
+                candidate -= 1
+            }
+            return nil
+        case .questionMark:
+            let limit = terminator.count == 0 ? end : (findTerminator(terminator, in: line, from: from) ?? end)
+            return line.firstIndex(of: UInt8(ascii: "?"), from: from, to: limit) ?? limit
         }
     }
 

@@ -8,11 +8,20 @@
 ///   Apache's `\"` escapes and log-forging attempts inside `%r` stay inside
 ///   the field. nginx writes `"` as `\x22`, which needs no special case.
 /// - Any other field ends where the format's next literal text starts; `%u`
-///   may contain spaces because it ends only at ` [` before `%t`.
+///   may contain spaces because it ends only at ` [` before `%t`. Three
+///   exceptions: a status is three digits, a timestamp ends where its
+///   pattern ends (`%{%Y-%m-%d %T}t` contains a space), and a field before
+///   a one-byte separator and a number (`%v:%p`) ends at the last separator
+///   before the next space, so that an IPv6 address keeps its colons.
+/// - `%U%q` splits at the first `?`.
 /// - A space in the format matches one or more spaces.
 /// - A line may end before trailing header and timing fields (a common
 ///   line under the combined format), and may carry extra fields after the
-///   format's end, separated by a space; both parse.
+///   format's end, separated by a space; both parse. A number that ends the
+///   format ends at the next space.
+/// - An unquoted field logged as `""` (Apache's `%u` for an empty user
+///   name) is present and empty. A `-` is kept as logged, and
+///   `value(_:in:)` reports it as missing.
 /// - Bytes that are not UTF-8 never make a line malformed.
 public struct AccessLogParser: Sendable {
     public let format: LogFormat
@@ -22,7 +31,18 @@ public struct AccessLogParser: Sendable {
             case literal, text, status, integer, duration, commonLogTime, epochTime, strftime
         }
 
+        /// The rule that ends an unquoted field.
+        enum EndRule: UInt8, Sendable {
+            /// At the first match of the literal after it.
+            case nextLiteral
+            /// At the last match of a one-byte literal before the next space (`%v:%p`).
+            case lastMatchBeforeSpace
+            /// At the first `?` before the literal after the query that follows (`%U%q`).
+            case questionMark
+        }
+
         var kind: Kind
+        var endRule: EndRule = .nextLiteral
         /// For a literal, its bytes; for a field, the literal that follows it.
         var literalStart: Int
         var literalCount: Int
@@ -69,12 +89,25 @@ public struct AccessLogParser: Sendable {
                 literals += bytes
             case .field(let field):
                 var terminator: [UInt8] = []
-                if index + 1 < items.count, case .literal(let next) = items[index + 1] { terminator = next }
+                var endRule = Step.EndRule.nextLiteral
+                if index + 1 < items.count, case .literal(let next) = items[index + 1] {
+                    terminator = next
+                    if next.count == 1, next[0] != ASCII.space, next[0] != ASCII.quote,
+                       index + 2 < items.count, case .field(let following) = items[index + 2],
+                       following.kind == .integer {
+                        endRule = .lastMatchBeforeSpace
+                    }
+                } else if index + 1 < items.count, case .field(let next) = items[index + 1],
+                          field.slot == AccessField.path.rawValue, next.slot == AccessField.query.rawValue {
+                    endRule = .questionMark
+                    if index + 2 < items.count, case .literal(let afterQuery) = items[index + 2] { terminator = afterQuery }
+                }
                 var previousEndsWithQuote = false
                 if index > 0, case .literal(let previous) = items[index - 1] { previousEndsWithQuote = previous.last == ASCII.quote }
                 var step = Step(kind: .text, literalStart: literals.count, literalCount: terminator.count, slot: field.slot,
                                 quoted: previousEndsWithQuote && terminator.first == ASCII.quote,
                                 restOptional: false, unitsPerSecond: 0, patternIndex: -1)
+                step.endRule = endRule
                 literals += terminator
                 switch field.kind {
                 case .text: step.kind = .text
@@ -121,7 +154,23 @@ public struct AccessLogParser: Sendable {
     /// line does not contain it. The bytes are as logged, escapes included.
     @inline(__always)
     public func bytes(_ field: AccessField, in line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
-        let range = ranges[field.rawValue]
+        bytes(slot: field.rawValue, in: line)
+    }
+
+    /// Returns the bytes of the field in `slot` (see `LogFormat.slot(ofExtraField:)`),
+    /// or nil when the line does not contain it.
+    @inline(__always)
+    public func bytes(slot: Int, in line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        let range = ranges[slot]
         return range.isPresent ? line.slice(range) : nil
+    }
+
+    /// Returns the bytes of a field, or nil when the line does not contain it
+    /// or logs `-` for it. Apache and nginx write `-` for a missing header,
+    /// user or request, and also for a header whose value is `-`.
+    @inline(__always)
+    public func value(_ field: AccessField, in line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        guard let bytes = bytes(slot: field.rawValue, in: line) else { return nil }
+        return bytes.count == 1 && bytes[0] == ASCII.minus ? nil : bytes
     }
 }

@@ -50,7 +50,11 @@ public struct ClientAddress: Hashable, Sendable {
             start = 1
             end -= 1
         }
-        if let zone = bytes.firstIndex(of: ASCII.percent, from: start, to: end) { end = zone }
+        if let zone = bytes.firstIndex(of: ASCII.percent, from: start, to: end) {
+            // RFC 6874: a zone id is not empty.
+            guard zone + 1 < end else { return nil }
+            end = zone
+        }
         guard let (high, low) = parseIPv6(UnsafeBufferPointer(rebasing: bytes[start..<end])) else { return nil }
         if high == 0, low >> 32 == 0xFFFF {
             return ClientAddress(ipv4: UInt32(truncatingIfNeeded: low))
@@ -58,7 +62,10 @@ public struct ClientAddress: Hashable, Sendable {
         return ClientAddress(high: high, low: low, kind: .ipv6)
     }
 
-    /// Parses dotted-quad IPv4: four decimal numbers 0...255.
+    /// Parses dotted-quad IPv4: four decimal numbers 0...255 without leading
+    /// zeros. Like glibc's `inet_pton`, it rejects `010.0.0.1`, which other
+    /// readers take as octal, so a forged X-Forwarded-For entry cannot pass
+    /// for a trusted proxy's address.
     @inline(__always)
     static func parseIPv4(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32? {
         guard bytes.count >= 7, bytes.count <= 15 else { return nil }
@@ -75,7 +82,7 @@ public struct ClientAddress: Hashable, Sendable {
                 dots += 1
             } else {
                 let digit = byte &- ASCII.zero
-                guard digit < 10, digits < 3 else { return nil }
+                guard digit < 10, digits < 3, digits == 0 || part != 0 else { return nil }
                 part = part * 10 + UInt32(digit)
                 guard part <= 255 else { return nil }
                 digits += 1

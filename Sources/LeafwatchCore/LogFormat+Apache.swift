@@ -66,6 +66,7 @@ extension LogFormat.Builder {
 
             appendLiteral(literal)
             literal.removeAll()
+            directiveOffset = start
             if trailer {
                 appendExtra("trailer:" + (argument ?? ""), .text, directive)
                 continue
@@ -88,7 +89,9 @@ extension LogFormat.Builder {
         case "D": appendField(.duration, .duration(unitsPerSecond: 1_000_000), directive)
         case "e": appendExtra("env:" + (argument ?? ""), .text, directive)
         case "f": appendExtra("filename", .text, directive)
-        case "h": appendField(.remoteHost, .text, directive)
+        case "h":
+            // `%{c}h` names the connection's peer even when mod_remoteip changed the client.
+            appendField(argument == "c" ? .peerAddress : .remoteHost, .text, directive)
         case "H": appendField(.protocolName, .text, directive)
         case "i": appendHeader(argument ?? "", directive: directive)
         case "I": appendField(.bytesReceived, .integer, directive)
@@ -132,6 +135,9 @@ extension LogFormat.Builder {
         case "v": appendField(.virtualHost, .text, directive)
         case "V": appendField(.serverName, .text, directive)
         case "X": appendField(.connectionStatus, .text, directive)
+        case "x":
+            // mod_ssl's `%{SSL_PROTOCOL}x`, `%{SSL_CIPHER}x` and other SSL variables.
+            appendExtra("ssl:" + (argument ?? ""), .text, directive)
         default:
             throw LogFormatError(format: source, offset: offset, reason: "unknown directive '\(directive)'")
         }

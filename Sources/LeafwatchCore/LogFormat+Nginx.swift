@@ -31,9 +31,29 @@ extension LogFormat.Builder {
             let name = String(decoding: format[nameStart..<nameEnd], as: UTF8.self)
             appendLiteral(literal)
             literal.removeAll()
+            directiveOffset = start
+
+            // `$is_args$args` writes `?` and the arguments, or nothing, as Apache's `%q` does.
+            if name == "is_args", let argsEnd = Self.argsVariableEnd(format, at: i) {
+                appendField(.query, .text, "$is_args$args")
+                i = argsEnd
+                continue
+            }
             appendNginxVariable(name, directive: "$" + name)
         }
         appendLiteral(literal)
+    }
+
+    /// Returns the offset after `$args` or `${args}` when it starts at `index`.
+    private static func argsVariableEnd(_ format: [UInt8], at index: Int) -> Int? {
+        for spelling in ["$args", "${args}"] {
+            let bytes = Array(spelling.utf8)
+            let end = index + bytes.count
+            guard end <= format.count, Array(format[index..<end]) == bytes else { continue }
+            if spelling == "$args", end < format.count, isVariableByte(format[end]) { continue }
+            return end
+        }
+        return nil
     }
 
     private static func isVariableByte(_ byte: UInt8) -> Bool {
@@ -48,7 +68,8 @@ extension LogFormat.Builder {
         case "remote_user": appendField(.user, .text, directive)
         case "time_local": appendField(.time, .commonLogTime, directive)
         case "time_iso8601": appendField(.time, .strftime("%Y-%m-%dT%H:%M:%S%z"), directive)
-        case "msec": appendField(.time, .epochTime(unitsPerSecond: 1000), directive)
+        // nginx writes `$msec` as seconds with a millisecond fraction, `1710079331.123`.
+        case "msec": appendField(.time, .epochTime(unitsPerSecond: 1), directive)
         case "request": appendField(.request, .text, directive)
         case "request_method": appendField(.method, .text, directive)
         case "uri", "document_uri": appendField(.path, .text, directive)

@@ -30,6 +30,8 @@ public struct LogFormat: Sendable, Equatable {
         public var kind: ValueKind
         /// The directive as written in the format, for messages.
         public var directive: String
+        /// Byte offset of the directive in the format string.
+        public var offset: Int
     }
 
     public enum Item: Sendable, Equatable {
@@ -45,6 +47,12 @@ public struct LogFormat: Sendable, Equatable {
 
     /// The number of slots a parser needs for this format.
     public var slotCount: Int { AccessField.allCases.count + extraFieldNames.count }
+
+    /// Returns the parser slot of a field listed in `extraFieldNames`, such as
+    /// `header:Cookie` for `%{Cookie}i`, or nil when the format has no such field.
+    public func slot(ofExtraField name: String) -> Int? {
+        extraFieldNames.firstIndex(of: name).map { AccessField.allCases.count + $0 }
+    }
 
     /// Tells whether the format contains the field.
     public func contains(_ field: AccessField) -> Bool {
@@ -77,6 +85,7 @@ public struct LogFormat: Sendable, Equatable {
         guard builder.hasField else {
             throw LogFormatError(format: specification, offset: 0, reason: "contains no field directive")
         }
+        try LogFormat.validateAdjacentFields(builder.items, source: text)
         self.items = builder.items
         self.extraFieldNames = builder.extraFieldNames
         self.source = specification
@@ -84,6 +93,25 @@ public struct LogFormat: Sendable, Equatable {
 
     static func looksLikeNginx(_ text: String) -> Bool {
         text.contains("$") && !text.contains("%")
+    }
+
+    /// Rejects two fields with no literal text between them, because the
+    /// parser could not tell where the first one ends. Allowed exceptions
+    /// are a status (three digits), a timestamp (its pattern ends it) and a
+    /// path followed by a query string (which starts at the first `?`).
+    static func validateAdjacentFields(_ items: [Item], source: String) throws(LogFormatError) {
+        for index in items.indices.dropFirst() {
+            guard case .field(let current) = items[index], case .field(let previous) = items[index - 1] else { continue }
+            switch previous.kind {
+            case .status, .commonLogTime, .strftime:
+                continue
+            default:
+                if previous.slot == AccessField.path.rawValue, current.slot == AccessField.query.rawValue { continue }
+            }
+            throw LogFormatError(
+                format: source, offset: current.offset,
+                reason: "'\(current.directive)' directly follows '\(previous.directive)', so the end of '\(previous.directive)' is unknown. Put literal text such as a space between them")
+        }
     }
 }
 
@@ -104,6 +132,8 @@ extension LogFormat {
         var items: [Item] = []
         var extraFieldNames: [String] = []
         var hasField = false
+        /// Byte offset of the directive being compiled, stored in its `Field`.
+        var directiveOffset = 0
 
         mutating func appendLiteral(_ bytes: [UInt8]) {
             guard !bytes.isEmpty else { return }
@@ -115,7 +145,7 @@ extension LogFormat {
         }
 
         mutating func appendField(_ slot: AccessField, _ kind: ValueKind, _ directive: String) {
-            items.append(.field(Field(slot: slot.rawValue, kind: kind, directive: directive)))
+            items.append(.field(Field(slot: slot.rawValue, kind: kind, directive: directive, offset: directiveOffset)))
             hasField = true
         }
 
@@ -127,7 +157,7 @@ extension LogFormat {
                 extraFieldNames.append(name)
                 slot = AccessField.allCases.count + extraFieldNames.count - 1
             }
-            items.append(.field(Field(slot: slot, kind: kind, directive: directive)))
+            items.append(.field(Field(slot: slot, kind: kind, directive: directive, offset: directiveOffset)))
             hasField = true
         }
 

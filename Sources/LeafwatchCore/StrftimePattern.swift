@@ -39,8 +39,18 @@ struct StrftimePattern: Sendable {
         self.hasOffset = steps.contains { if case .offset = $0 { return true } else { return false } }
     }
 
-    /// Parses `bytes` with the pattern and returns seconds since the epoch in UTC.
+    /// Parses `bytes` with the pattern and returns seconds since the epoch in
+    /// UTC. Returns nil unless the pattern covers all of `bytes`.
     func parse(_ bytes: UnsafeBufferPointer<UInt8>, converter: inout LocalTimeConverter) -> Int64? {
+        guard let (seconds, length) = parsePrefix(bytes, converter: &converter), length == bytes.count else { return nil }
+        return seconds
+    }
+
+    /// Parses a timestamp at the start of `bytes` and returns seconds since
+    /// the epoch in UTC with the number of bytes the pattern covered. The
+    /// pattern alone decides where the timestamp ends, so a timestamp that
+    /// contains spaces can precede a space-separated field.
+    func parsePrefix(_ bytes: UnsafeBufferPointer<UInt8>, converter: inout LocalTimeConverter) -> (seconds: Int64, length: Int)? {
         var year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0
         var offset: Int64 = 0
         var i = 0
@@ -87,10 +97,10 @@ struct StrftimePattern: Sendable {
                 i += length
             }
         }
-        guard i == bytes.count, (1...12).contains(month), day >= 1, day <= CivilTime.daysInMonth(year: year, month: month),
+        guard (1...12).contains(month), day >= 1, day <= CivilTime.daysInMonth(year: year, month: month),
               hour < 24, minute < 60, second <= 60 else { return nil }
 
         let wallClock = CivilTime.epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-        return hasOffset ? wallClock - offset : converter.utc(fromLocal: wallClock)
+        return (hasOffset ? wallClock - offset : converter.utc(fromLocal: wallClock), i)
     }
 }
