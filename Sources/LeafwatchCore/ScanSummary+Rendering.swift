@@ -1,7 +1,8 @@
 extension ScanSummary {
     /// Renders the summary as one JSON object. `top` limits the client and
     /// user arrays; nil writes them all.
-    public func json(files: [String], top: Int? = nil) -> String {
+    public func json(files: [String], names: HostNameTable, top: Int? = nil, episodes: EpisodeList? = nil,
+                     engine: DetectionEngine? = nil) -> String {
         var writer = JSONWriter()
         writer.beginObject()
         writer.key("files")
@@ -32,7 +33,7 @@ extension ScanSummary {
 
         writer.key("clients")
         writer.beginArray()
-        for (_, address, counts) in rankedClients().prefix(top ?? Int.max) {
+        for (_, address, counts) in rankedClients(names: names).prefix(top ?? Int.max) {
             writer.beginObject()
             writer.field("address", address)
             writer.field("requests", counts.requests)
@@ -52,11 +53,46 @@ extension ScanSummary {
             writer.field("successes", counts.successes)
             writer.key("addresses")
             writer.beginArray()
-            for address in counts.addresses.map({ text(for: $0) }).sorted() { writer.value(address) }
+            for address in counts.addresses.map({ names.text(for: $0) }).sorted() { writer.value(address) }
             writer.endArray()
             writer.endObject()
         }
         writer.endArray()
+
+        writer.key("users")
+        writer.beginArray()
+        for (name, counts) in users.sorted(by: { $0.key < $1.key }) {
+            writer.beginObject()
+            writer.field("name", name)
+            writer.field("failures", counts.failures)
+            writer.field("successes", counts.successes)
+            writer.key("addresses")
+            writer.beginArray()
+            for address in counts.addresses.map({ names.text(for: $0) }).sorted() { writer.value(address) }
+            writer.endArray()
+            writer.endObject()
+        }
+        writer.endArray()
+
+        if let episodes {
+            writer.key("alerts")
+            writer.beginArray()
+            for alert in episodes.episodes {
+                alert.write(to: &writer)
+            }
+            writer.endArray()
+        }
+        if let engine {
+            writer.key("detection")
+            writer.beginObject()
+            writer.field("tooLate", engine.tooLate)
+            writer.field("duplicateFailures", engine.duplicateFailures)
+            writer.key("evictions")
+            writer.beginObject()
+            for (rule, count) in engine.evictions.sorted(by: { $0.key < $1.key }) { writer.field(rule.rawValue, count) }
+            writer.endObject()
+            writer.endObject()
+        }
         writer.endObject()
         return writer.output + "\n"
     }
@@ -74,7 +110,8 @@ extension ScanSummary {
 
     /// Renders the summary as text for a terminal, showing at most `top`
     /// clients and users.
-    public func text(files: [String], top: Int) -> String {
+    public func text(files: [String], names: HostNameTable, top: Int, episodes: EpisodeList? = nil,
+                     engine: DetectionEngine? = nil) -> String {
         var out = ""
         func row(_ columns: [String], widths: [Int]) {
             var line = ""
@@ -102,7 +139,7 @@ extension ScanSummary {
             row([String(status), String(count)], widths: [6, 10])
         }
 
-        let ranked = rankedClients()
+        let ranked = rankedClients(names: names)
         out += "\nClients by 401/403, then 5xx, then requests (\(min(top, ranked.count)) of \(ranked.count))\n"
         let clientWidths = [39, 9, 7, 7, 9]
         row(["ADDRESS", "REQUESTS", "401/403", "5XX", "ERRORLOG"], widths: clientWidths)
@@ -121,6 +158,20 @@ extension ScanSummary {
             for (name, counts) in failing.prefix(top) {
                 let shown = name.isEmpty ? "\"\"" : DisplayText.escaped(name, maxBytes: 64)
                 row([shown, String(counts.failures), String(counts.successes), String(counts.addresses.count)], widths: userWidths)
+            }
+        }
+
+        if let episodes {
+            out += "\nAlerts (\(episodes.episodes.count))\n"
+            if episodes.episodes.isEmpty { out += "  none\n" }
+            for alert in episodes.episodes {
+                out += "  " + alert.sentence + "\n"
+            }
+        }
+        if let engine {
+            let evicted = engine.evictions.values.reduce(0, +)
+            if engine.tooLate > 0 || evicted > 0 {
+                out += "\nDetection: \(engine.tooLate) lines later than the lateness tolerance were not checked; \(evicted) keys were evicted to stay within MaxTrackedKeys=\n"
             }
         }
         return out

@@ -41,37 +41,36 @@ public struct ScanSummary: Sendable {
     public var statusCounts = [Int](repeating: 0, count: 1000)
     public var clients: [ClientAddress: ClientCounts] = [:]
     public var users: [String: UserCounts] = [:]
-    public var hostNames = HostNameTable()
     public var malformedSamples: [MalformedLine] = []
     /// How many malformed lines are kept in `malformedSamples`.
     public var maxMalformedSamples = 5
 
     public init() {}
 
-    /// Adds a line that the parser read successfully.
+    /// Adds an access-log line that parsed, as its observation.
     @inline(__always)
-    public mutating func addAccessLine(_ parser: AccessLogParser, line: UnsafeBufferPointer<UInt8>) {
+    public mutating func addRequest(_ observation: Observation) {
         lines += 1
         parsed += 1
-        let status = parser.status
-        statusCounts[status] += 1
-        noteTime(parser.time)
+        let status = observation.status
+        statusCounts[min(max(status, 0), 999)] += 1
+        noteTime(observation.time)
 
-        let clientBytes = parser.bytes(.remoteHost, in: line)
-            ?? parser.bytes(.clientAddress, in: line)
-            ?? parser.bytes(.peerAddress, in: line)
-        let address = clientBytes.map { clientAddress($0) } ?? ClientAddress(high: 0, low: 0, kind: .hostName)
         let isDenied = status == 401 || status == 403
         let isServerError = status >= 500 && status <= 599
-        clients[address, default: ClientCounts()].record(denied: isDenied, serverError: isServerError)
+        clients[observation.client, default: ClientCounts()].record(denied: isDenied, serverError: isServerError)
 
-        // Requests with a user name feed the user table; a 401 without one is
-        // the browser's challenge, not a failed login.
-        guard let userBytes = parser.bytes(.user, in: line), !(userBytes.count == 1 && userBytes[0] == 0x2D) else { return }
-        let isSuccess = status >= 200 && status <= 399
-        guard isDenied || isSuccess else { return }
-        let user = ApacheEscapes.decodeString(userBytes)
-        users[user, default: UserCounts()].record(failure: isDenied, address: address)
+    }
+
+    /// Adds a request or failure to the user table. A caller passes each
+    /// failure once, after dropping the error-log copy of an access-log failure.
+    public mutating func addUserActivity(_ observation: Observation) {
+        // A 401 without a user is the browser's challenge, not a failed login.
+        guard let user = observation.user else { return }
+        let status = observation.status
+        let isFailure = observation.isAuthFailure
+        guard isFailure || (status >= 200 && status <= 399) else { return }
+        users[user, default: UserCounts()].record(failure: isFailure, address: observation.client)
     }
 
     /// Counts a line that did not parse and keeps the first few for display.
@@ -84,34 +83,23 @@ public struct ScanSummary: Sendable {
     }
 
     @inline(__always)
-    mutating func clientAddress(_ bytes: UnsafeBufferPointer<UInt8>) -> ClientAddress {
-        if let value = ClientAddress.parseIPv4(bytes) { return ClientAddress(ipv4: value) }
-        return hostNames.address(for: bytes)
-    }
-
-    @inline(__always)
     mutating func noteTime(_ time: Int64) {
         guard time != 0 else { return }
         if firstTime == nil || time < firstTime! { firstTime = time }
         if lastTime == nil || time > lastTime! { lastTime = time }
     }
 
-    /// Returns the text of a client address.
-    public func text(for address: ClientAddress) -> String {
-        hostNames.text(for: address)
-    }
-
     /// Clients ordered by 401/403 count, then 5xx count, then requests, then
     /// error-log failures, all descending; ties in address order (IPv4 before
     /// IPv6, then host names).
-    public func rankedClients() -> [(address: ClientAddress, text: String, counts: ClientCounts)] {
+    public func rankedClients(names: HostNameTable) -> [(address: ClientAddress, text: String, counts: ClientCounts)] {
         let sorted = clients.sorted { a, b in
             let left = (a.value.denied, a.value.serverErrors, a.value.requests, a.value.errorLogFailures)
             let right = (b.value.denied, b.value.serverErrors, b.value.requests, b.value.errorLogFailures)
             if left != right { return left > right }
             return (a.key.kind.rawValue, a.key.high, a.key.low) < (b.key.kind.rawValue, b.key.high, b.key.low)
         }
-        return sorted.map { (address: $0.key, text: text(for: $0.key), counts: $0.value) }
+        return sorted.map { (address: $0.key, text: names.text(for: $0.key), counts: $0.value) }
     }
 
     /// Users with at least one failure, most failures first; ties by name.

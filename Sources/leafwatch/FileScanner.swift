@@ -1,112 +1,116 @@
 import LeafwatchCore
 import LeafwatchSystem
 
-/// The scan of one file: recognizes its format from the first lines unless
-/// one was given, then parses every line into the summary.
-struct FileScanner {
-    enum State {
-        case detecting([(bytes: [UInt8], number: Int, isCut: Bool)])
-        case access(AccessLogParser)
-        case error(ErrorLogParser)
-        case unrecognized
+/// One input file of a scan: recognizes its format from the first lines
+/// unless one was given, counts every line into the summary, and hands out
+/// the observations of its lines one at a time, so that several files can
+/// be merged in time order.
+final class FileScanner {
+    private typealias BufferedLine = (bytes: [UInt8], number: Int, isCut: Bool)
+
+    private enum State {
+        case detecting, access, error, unrecognized
     }
 
     let path: String
-    let options: ScanOptions
+    private let options: ScanOptions
+    private var reader: LineReader
     private var state: State
+    private var accessParser: AccessLogParser?
+    private var errorParser: ErrorLogParser?
+    /// Lines read for format detection and not yet handed out.
+    private var buffered: [BufferedLine] = []
     private(set) var unrecognized = false
 
-    init(path: String, options: ScanOptions) {
-        self.path = path
+    init(path: String, displayPath: String, options: ScanOptions, format: LogFormat?) throws(SystemError) {
+        self.path = displayPath
         self.options = options
-        if let format = options.format {
-            state = .access(AccessLogParser(format: format, timeZone: options.timeZone))
-        } else if options.errorFormat {
-            state = .error(ErrorLogParser(timeZone: options.timeZone))
+        self.reader = try LineReader(path: path, maxLineLength: options.maxLineLength)
+        if options.errorFormat {
+            state = .error
+            errorParser = ErrorLogParser(timeZone: options.timeZone)
+        } else if let format {
+            state = .access
+            accessParser = AccessLogParser(format: format, timeZone: options.timeZone)
         } else {
-            state = .detecting([])
+            state = .detecting
         }
     }
 
-    mutating func consume(_ line: LineReader.Line, summary: inout ScanSummary, records: inout RecordWriter?) {
-        switch state {
-        case .access(var parser):
-            // Take the parser out of the enum so that it is mutated in place.
-            state = .unrecognized
-            parse(line.bytes, number: line.number, isCut: line.isCut, parser: &parser, summary: &summary, records: &records)
-            state = .access(parser)
-        case .error(var parser):
-            state = .unrecognized
-            parseError(line.bytes, number: line.number, isCut: line.isCut, parser: &parser, summary: &summary)
-            state = .error(parser)
-        case .detecting(var sample):
-            sample.append((Array(line.bytes), line.number, line.isCut))
-            if sample.count >= ScanCommand.detectionLines {
-                decide(sample, summary: &summary, records: &records)
-            } else {
-                state = .detecting(sample)
+    /// Returns the next observation, counting every line read on the way
+    /// into `summary`; nil at the end of the file.
+    func next(summary: inout ScanSummary, builder: inout ObservationBuilder, records: inout RecordWriter?) throws -> Observation? {
+        if case .detecting = state {
+            try detect(summary: &summary)
+        }
+        while true {
+            if !buffered.isEmpty {
+                let line = buffered.removeFirst()
+                let observation = line.bytes.withUnsafeBufferPointer { bytes in
+                    process(bytes, number: line.number, isCut: line.isCut, summary: &summary, builder: &builder, records: &records)
+                }
+                if let observation { return observation }
+                continue
             }
-        case .unrecognized:
-            summary.addMalformedLine(line.bytes, path: path, lineNumber: line.number, isCut: line.isCut,
-                                     reason: "format not recognized")
+            guard let line = try reader.nextLine() else { return nil }
+            if let observation = process(line.bytes, number: line.number, isCut: line.isCut, summary: &summary,
+                                         builder: &builder, records: &records) {
+                return observation
+            }
         }
     }
 
-    mutating func finish(summary: inout ScanSummary, records: inout RecordWriter?) {
-        if case .detecting(let sample) = state, !sample.isEmpty {
-            decide(sample, summary: &summary, records: &records)
+    /// Reads the first lines and picks the format from them.
+    private func detect(summary: inout ScanSummary) throws {
+        while buffered.count < ScanCommand.detectionLines, let line = try reader.nextLine() {
+            buffered.append((Array(line.bytes), line.number, line.isCut))
         }
-    }
-
-    private mutating func decide(_ sample: [(bytes: [UInt8], number: Int, isCut: Bool)], summary: inout ScanSummary, records: inout RecordWriter?) {
-        let detected = FormatDetector.detect(sample.map(\.bytes), timeZone: options.timeZone, isErrorLine: ErrorLogParser.looksLikeErrorLog)
-        switch detected {
+        let sample = buffered.filter { !$0.isCut }.map(\.bytes)
+        switch FormatDetector.detect(sample, timeZone: options.timeZone, isErrorLine: ErrorLogParser.looksLikeErrorLog) {
         case .access(let format):
-            var parser = AccessLogParser(format: format, timeZone: options.timeZone)
-            for line in sample {
-                line.bytes.withUnsafeBufferPointer { buffer in
-                    parse(buffer, number: line.number, isCut: line.isCut, parser: &parser, summary: &summary, records: &records)
-                }
-            }
-            state = .access(parser)
+            state = .access
+            accessParser = AccessLogParser(format: format, timeZone: options.timeZone)
         case .error:
-            var parser = ErrorLogParser(timeZone: options.timeZone)
-            for line in sample {
-                line.bytes.withUnsafeBufferPointer { buffer in
-                    parseError(buffer, number: line.number, isCut: line.isCut, parser: &parser, summary: &summary)
-                }
-            }
-            state = .error(parser)
+            state = .error
+            errorParser = ErrorLogParser(timeZone: options.timeZone)
         case nil:
             state = .unrecognized
-            unrecognized = true
-            for line in sample {
-                line.bytes.withUnsafeBufferPointer { buffer in
-                    summary.addMalformedLine(buffer, path: path, lineNumber: line.number, isCut: line.isCut, reason: "format not recognized")
-                }
+            unrecognized = !buffered.isEmpty
+        }
+    }
+
+    private func process(
+        _ bytes: UnsafeBufferPointer<UInt8>, number: Int, isCut: Bool, summary: inout ScanSummary,
+        builder: inout ObservationBuilder, records: inout RecordWriter?
+    ) -> Observation? {
+        if isCut {
+            summary.addMalformedLine(bytes, path: path, lineNumber: number, isCut: true,
+                                     reason: "line longer than \(options.maxLineLength) bytes")
+            return nil
+        }
+        switch state {
+        case .access:
+            guard accessParser!.parse(bytes) else {
+                summary.addMalformedLine(bytes, path: path, lineNumber: number, isCut: false,
+                                         reason: "no match for format '\(accessParser!.format.source)'")
+                return nil
             }
-        }
-    }
-
-    @inline(__always)
-    private func parse(_ bytes: UnsafeBufferPointer<UInt8>, number: Int, isCut: Bool, parser: inout AccessLogParser,
-                       summary: inout ScanSummary, records: inout RecordWriter?) {
-        if !isCut, parser.parse(bytes) {
-            summary.addAccessLine(parser, line: bytes)
-            records?.write(parser, line: bytes, path: path, number: number)
-        } else {
-            let reason = isCut ? "line longer than \(options.maxLineLength) bytes" : "no match for format '\(parser.format.source)'"
-            summary.addMalformedLine(bytes, path: path, lineNumber: number, isCut: isCut, reason: reason)
-        }
-    }
-
-    private func parseError(_ bytes: UnsafeBufferPointer<UInt8>, number: Int, isCut: Bool, parser: inout ErrorLogParser,
-                            summary: inout ScanSummary) {
-        if !isCut, let record = parser.parse(bytes) {
-            summary.addErrorRecord(record)
-        } else {
-            let reason = isCut ? "line longer than \(options.maxLineLength) bytes" : "not an Apache or nginx error-log line"
-            summary.addMalformedLine(bytes, path: path, lineNumber: number, isCut: isCut, reason: reason)
+            let observation = builder.observation(accessParser!, line: bytes)
+            summary.addRequest(observation)
+            records?.write(accessParser!, line: bytes, path: path, number: number)
+            return observation
+        case .error:
+            guard let record = errorParser!.parse(bytes) else {
+                summary.addMalformedLine(bytes, path: path, lineNumber: number, isCut: false,
+                                         reason: "not an Apache or nginx error-log line")
+                return nil
+            }
+            let observation = builder.observation(record)
+            summary.addErrorRecord(record, observation: observation)
+            return observation
+        case .detecting, .unrecognized:
+            summary.addMalformedLine(bytes, path: path, lineNumber: number, isCut: false, reason: "format not recognized")
+            return nil
         }
     }
 }

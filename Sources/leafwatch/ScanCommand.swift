@@ -1,7 +1,8 @@
 import LeafwatchCore
 import LeafwatchSystem
 
-/// `leafwatch scan`: reads whole files and prints their counts.
+/// `leafwatch scan`: reads whole files, merges their lines in time order,
+/// runs the detectors over them and prints the counts and alerts.
 struct ScanCommand {
     let options: ScanOptions
 
@@ -10,47 +11,87 @@ struct ScanCommand {
 
     func run() -> Int32 {
         var summary = ScanSummary()
+        var builder = ObservationBuilder(trustedProxies: options.trustedProxies, ignorePaths: options.ignorePaths)
+        var engine = options.detect ? DetectionEngine(settings: options.detection) : nil
+        var alerts: [Alert] = []
+        var duplicates = FailureDeduplicator(maxKeys: options.detection.episodes.maxTrackedKeys)
+        var latest = Int64.min
+        var records = options.records ? RecordWriter() : nil
         var status = ExitStatus.success
-        var recordWriter = options.records ? RecordWriter() : nil
 
+        func fail(_ error: any Error, path: String) {
+            if let error = error as? SystemError {
+                printError(error.description)
+                status = max(status, error.isUnavailableInput ? ExitStatus.noInput : ExitStatus.ioError)
+            } else {
+                printError("failed to read '\(path)': \(error)")
+                status = max(status, ExitStatus.ioError)
+            }
+        }
+
+        // Open every file and read its first observation.
+        var scanners: [FileScanner] = []
+        var heads: [Observation?] = []
         for path in options.files {
             let displayPath = path == "-" ? "standard input" : path
             do {
-                var reader = try LineReader(path: path, maxLineLength: options.maxLineLength)
-                var scanner = FileScanner(path: displayPath, options: options)
-                try reader.forEachLine { line in
-                    scanner.consume(line, summary: &summary, records: &recordWriter)
-                }
-                scanner.finish(summary: &summary, records: &recordWriter)
-                if scanner.unrecognized {
-                    printError("cannot recognize the format of '\(displayPath)'; name it with --format")
-                    status = max(status, ExitStatus.dataError)
-                }
-            } catch let error as SystemError {
-                printError(error.description)
-                status = max(status, error.isUnavailableInput ? ExitStatus.noInput : ExitStatus.ioError)
+                let scanner = try FileScanner(path: path, displayPath: displayPath, options: options, format: options.format)
+                scanners.append(scanner)
+                heads.append(try scanner.next(summary: &summary, builder: &builder, records: &records))
             } catch {
-                printError("failed to read '\(displayPath)': \(error)")
-                status = max(status, ExitStatus.ioError)
+                fail(error, path: displayPath)
             }
-            recordWriter?.flush()
         }
 
+        // Merge: always take the earliest observation among the files' next ones.
+        while true {
+            var earliest = -1
+            for index in heads.indices {
+                guard let head = heads[index] else { continue }
+                if earliest < 0 || head.time < heads[earliest]!.time { earliest = index }
+            }
+            guard earliest >= 0 else { break }
+            let observation = heads[earliest]!
+            engine?.process(observation, names: builder.hostNames, alerts: &alerts)
+            latest = max(latest, observation.time)
+            if !observation.isAuthFailure
+                || !duplicates.isDuplicate(observation, keepFrom: latest - options.detection.episodes.maxLateness) {
+                summary.addUserActivity(observation)
+            }
+            do {
+                heads[earliest] = try scanners[earliest].next(summary: &summary, builder: &builder, records: &records)
+            } catch {
+                fail(error, path: scanners[earliest].path)
+                heads[earliest] = nil
+            }
+        }
+        engine?.finish(alerts: &alerts)
+        records?.flush()
+
+        for scanner in scanners where scanner.unrecognized {
+            printError("cannot recognize the format of '\(scanner.path)'; name it with --format")
+            status = max(status, ExitStatus.dataError)
+        }
+        reportMalformedLines(summary)
+
+        guard !options.records else { return status }
+        let episodes = EpisodeList(alerts: alerts)
+        if options.json {
+            printOut(summary.json(files: options.files, names: builder.hostNames, top: options.top,
+                                  episodes: options.detect ? episodes : nil, engine: engine))
+        } else {
+            printOut(summary.text(files: options.files, names: builder.hostNames, top: options.top ?? 20,
+                                  episodes: options.detect ? episodes : nil, engine: engine))
+        }
+        return status
+    }
+
+    private func reportMalformedLines(_ summary: ScanSummary) {
         for sample in summary.malformedSamples {
             printError("'\(sample.path)':\(sample.lineNumber): \(sample.reason): \(sample.text)")
         }
         if summary.malformed > summary.malformedSamples.count {
             printError("\(summary.malformed - summary.malformedSamples.count) more malformed lines not shown")
         }
-
-        if options.records {
-            return status
-        }
-        if options.json {
-            printOut(summary.json(files: options.files, top: options.top))
-        } else {
-            printOut(summary.text(files: options.files, top: options.top ?? 20))
-        }
-        return status
     }
 }

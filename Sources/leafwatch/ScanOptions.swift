@@ -10,6 +10,11 @@ struct ScanOptions {
     var top: Int? = nil
     var timeZone: LocalTimeZone = .system
     var maxLineLength = 64 * 1024
+    /// Run the detectors and report alerts.
+    var detect = true
+    var detection = DetectionSettings()
+    var trustedProxies: [AddressRange] = []
+    var ignorePaths: [PathPattern] = "*.gif *.jpg *.png *.swf *.ico".split(separator: " ").map { PathPattern(String($0)) }
 
     static let help = """
         Usage: leafwatch scan [OPTION]... FILE...
@@ -17,7 +22,7 @@ struct ScanOptions {
         Reads whole log files (plain or gzip; - is standard input) and prints
         lines read, parsed and malformed, counts per status code and class,
         client addresses ordered by 401/403, then 5xx, then requests, and users
-        with failures. Without --format, each file's format is recognized from
+        with failures, then the alerts of the detectors. Without --format, each file's format is recognized from
         its first lines: vhost_combined, combinedio, combined, common, or an
         Apache or nginx error log.
 
@@ -34,6 +39,7 @@ struct ScanOptions {
                                  offset, such as error logs (default: the system's)
           --max-line-length N    bytes after which a line is cut and counted as
                                  malformed (default 65536)
+          --no-alerts            count only; do not run the detectors
           -h, --help             show this help
 
         Exit status: 0 on success, 64 for an invalid option or value, 65 when a
@@ -76,6 +82,8 @@ struct ScanOptions {
                 options.json = true
             case "--records":
                 options.records = true
+            case "--no-alerts":
+                options.detect = false
             case "--format":
                 let text = try value(for: name, inline: inline)
                 if text == "error" {

@@ -1,0 +1,142 @@
+/// The detectors together: takes observations in arrival order and returns
+/// alerts. Pure and deterministic: it reads no clock and does no I/O, so the
+/// same observations give the same alerts in `scan` and in the daemon.
+///
+/// Time is event time. The watermark is the latest observation time seen;
+/// an observation more than `maxLateness` behind it is counted in
+/// `tooLate` and not detected on. Episodes close when the watermark has
+/// passed their last event by the window plus `maxLateness`, or at `finish`.
+public struct DetectionEngine: Sendable {
+    public private(set) var settings: DetectionSettings
+    public var history: UserHistory
+    private var perIP: ThresholdDetector<ClientAddress>
+    private var perUser: ThresholdDetector<String>
+    private var newClient: ThresholdDetector<UserNetwork>
+    private var serverErrors: ServerErrorDetector
+    private var flood: ThresholdDetector<ClientAddress>
+    private var duplicates: FailureDeduplicator
+    private var episodes = EpisodeNumbering()
+    public private(set) var watermark: Int64 = .min
+    private var lastCloseCheck: Int64 = .min
+
+    /// Observations that arrived later than the lateness tolerance allows.
+    public private(set) var tooLate = 0
+    /// Failures dropped because the other log had already counted them.
+    public private(set) var duplicateFailures = 0
+
+    public init(settings: DetectionSettings, history: UserHistory? = nil) {
+        self.settings = settings
+        self.history = history ?? UserHistory(history: settings.history, ipv6PrefixLength: settings.ipv6PrefixLength)
+        self.history.history = settings.history
+        self.history.ipv6PrefixLength = settings.ipv6PrefixLength
+        let episodes = settings.episodes
+        perIP = ThresholdDetector(rule: .authFailuresPerIP, settings: settings.authFailuresPerIP, episodes: episodes)
+        perUser = ThresholdDetector(rule: .authFailuresPerUser, settings: settings.authFailuresPerUser, episodes: episodes)
+        newClient = ThresholdDetector(rule: .newClientForUser, settings: settings.newClientForUser, episodes: episodes)
+        serverErrors = ServerErrorDetector(settings: settings.serverErrorBurst, episodes: episodes)
+        flood = ThresholdDetector(rule: .requestFlood, settings: settings.requestFlood, episodes: episodes)
+        duplicates = FailureDeduplicator(maxKeys: episodes.maxTrackedKeys)
+    }
+
+    /// Keys evicted per rule to stay within `maxTrackedKeys`.
+    public var evictions: [Rule: Int] {
+        [.authFailuresPerIP: perIP.evictions, .authFailuresPerUser: perUser.evictions,
+         .newClientForUser: newClient.evictions, .serverErrorBurst: serverErrors.evictions, .requestFlood: flood.evictions]
+    }
+
+    /// Processes one observation; alerts are appended to `alerts`. `names`
+    /// turns host-name clients into text.
+    public mutating func process(_ observation: Observation, names: HostNameTable, alerts: inout [Alert]) {
+        advance(to: observation.time, alerts: &alerts)
+        guard observation.time >= watermark - settings.episodes.maxLateness else {
+            tooLate += 1
+            return
+        }
+
+        if case .request(let status) = observation.kind {
+            if observation.isAuthenticatedSuccess, let user = observation.user {
+                noteSuccess(observation, user: user, names: names, alerts: &alerts)
+            }
+            if settings.requestFlood.enabled, !observation.isIgnoredPath {
+                flood.count(observation.client, time: observation.time, watermark: watermark, priority: settings.requestFlood.priority,
+                            episodes: &episodes, alerts: &alerts) {
+                    AlertSubject(key: names.text(for: observation.client), client: names.text(for: observation.client))
+                }
+            }
+            if settings.serverErrorBurst.base.enabled {
+                serverErrors.count(status: status, virtualHost: observation.virtualHost, time: observation.time,
+                                   watermark: watermark, episodes: &episodes, alerts: &alerts)
+            }
+        }
+
+        if observation.isAuthFailure, !observation.isIgnoredPath {
+            noteFailure(observation, names: names, alerts: &alerts)
+        }
+    }
+
+    /// Moves event time forward without an observation (the daemon does this
+    /// from its clock when logs go quiet) and closes quiet episodes.
+    public mutating func advance(to time: Int64, alerts: inout [Alert]) {
+        guard time > watermark else { return }
+        watermark = time
+        guard watermark > lastCloseCheck else { return }
+        lastCloseCheck = watermark
+        perIP.closeQuiet(at: watermark, alerts: &alerts)
+        perUser.closeQuiet(at: watermark, alerts: &alerts)
+        newClient.closeQuiet(at: watermark, alerts: &alerts)
+        serverErrors.closeQuiet(at: watermark, alerts: &alerts)
+        flood.closeQuiet(at: watermark, alerts: &alerts)
+    }
+
+    /// Closes every open episode, at the end of the input of a scan.
+    public mutating func finish(alerts: inout [Alert]) {
+        let end = Int64.max / 4
+        perIP.closeQuiet(at: end, alerts: &alerts)
+        perUser.closeQuiet(at: end, alerts: &alerts)
+        newClient.closeQuiet(at: end, alerts: &alerts)
+        serverErrors.closeQuiet(at: end, alerts: &alerts)
+        flood.closeQuiet(at: end, alerts: &alerts)
+    }
+
+    private mutating func noteSuccess(_ observation: Observation, user: String, names: HostNameTable, alerts: inout [Alert]) {
+        let settings = settings.newClientForUser
+        if settings.enabled, !history.isKnown(user: user, address: observation.client, at: observation.time),
+           let firstSeen = history.firstSeen(user: user), observation.time - firstSeen >= self.settings.learningPeriod {
+            let key = UserNetwork(user: user, network: history.network(of: observation.client))
+            newClient.count(key, time: observation.time, watermark: watermark, priority: settings.priority,
+                            episodes: &episodes, alerts: &alerts) {
+                AlertSubject(key: user, client: names.text(for: observation.client), user: user)
+            }
+        }
+        history.recordSuccess(user: user, address: observation.client, at: observation.time)
+    }
+
+    private mutating func noteFailure(_ observation: Observation, names: HostNameTable, alerts: inout [Alert]) {
+        if duplicates.isDuplicate(observation, keepFrom: watermark - settings.episodes.maxLateness) {
+            duplicateFailures += 1
+            return
+        }
+
+        // A failure for a user who never succeeded from this address looks like an attack.
+        let isFromUnknownAddress = observation.user.map {
+            !history.isKnown(user: $0, address: observation.client, at: observation.time)
+        } ?? false
+
+        if settings.authFailuresPerIP.enabled {
+            let perIPSettings = settings.authFailuresPerIP
+            perIP.count(observation.client, time: observation.time, watermark: watermark,
+                        priority: isFromUnknownAddress ? perIPSettings.escalatedPriority : perIPSettings.priority,
+                        episodes: &episodes, alerts: &alerts) {
+                AlertSubject(key: names.text(for: observation.client), client: names.text(for: observation.client))
+            }
+        }
+        if settings.authFailuresPerUser.enabled, let user = observation.user {
+            let perUserSettings = settings.authFailuresPerUser
+            perUser.count(user, time: observation.time, watermark: watermark,
+                          priority: isFromUnknownAddress ? perUserSettings.escalatedPriority : perUserSettings.priority,
+                          episodes: &episodes, alerts: &alerts) {
+                AlertSubject(key: user, user: user)
+            }
+        }
+    }
+}
