@@ -143,5 +143,38 @@ check "records" 0 "$binary" scan --records samples/access.log
 expect "records has one object per line" bash -c "[[ \$(wc -l <'$work/out') -eq 131 ]]"
 expect "records decode fields" bash -c "head -2 '$work/out' | tail -1 | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); sys.exit(0 if r[\"user\"]==\"amira\" and r[\"utc\"]==\"2026-12-03T09:01:03Z\" else 1)'"
 
+check "check-config shipped" 0 "$binary" check-config --config config/leafwatch.conf
+expect "check-config lists the file read" contains out "# read config/leafwatch.conf"
+expect "check-config prints the defaults" contains out "Window=10min"
+expect "check-config prints every section" bash -c "[[ \$(grep -c '^\[' '$work/out') -eq 9 ]]"
+
+check "check-config positional file" 0 "$binary" check-config config/leafwatch.conf
+expect "positional file is read" contains out "# read config/leafwatch.conf"
+
+mkdir -p "$work/leafwatch.conf.d"
+printf '[RequestFlood]\nThreshold=900\n' >"$work/leafwatch.conf"
+printf '[RequestFlood]\nThreshold=1200\n' >"$work/leafwatch.conf.d/50-local.conf"
+printf '[RequestFlood]\nThreshold=bad\n' >"$work/leafwatch.conf.d/50-local.conf.bak"
+check "check-config drop-in" 0 "$binary" check-config --config "$work/leafwatch.conf"
+expect "drop-in is listed" contains out "# read $work/leafwatch.conf.d/50-local.conf"
+expect "drop-in overrides the main file" contains out "Threshold=1200"
+expect "other names in the drop-in folder are skipped" bash -c "! grep -q 'conf.bak' '$work/out'"
+
+printf '[AuthFailuresPerIP]\nTreshold=5\nWindow=5mins\n\n[Imput]\n' >"$work/broken.conf"
+check "check-config broken" 1 "$binary" check-config --config "$work/broken.conf"
+expect "unknown key has file, line and hint" contains err "leafwatch: $work/broken.conf:2: unknown key 'Treshold' in [AuthFailuresPerIP]; did you mean 'Threshold'?"
+expect "invalid value has file and line" contains err "leafwatch: $work/broken.conf:3: invalid value '5mins' for Window= in [AuthFailuresPerIP]"
+expect "every error is printed" bash -c "[[ \$(wc -l <'$work/err') -eq 3 ]]"
+expect "nothing on stdout for a broken file" bash -c "[[ ! -s '$work/out' ]]"
+
+check "check-config missing file" 1 "$binary" check-config --config "$work/none.conf"
+expect "missing file is named" contains err "$work/none.conf: configuration file not found"
+
+check "check-config bad option" 64 "$binary" check-config --frobnicate
+expect "check-config bad option is named" contains err "unknown option '--frobnicate'"
+
+check "check-config two files" 64 "$binary" check-config --config config/leafwatch.conf "$work/broken.conf"
+expect "two files are rejected" contains err "more than one configuration file given"
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -2,24 +2,58 @@ extension AccessLogParser {
     /// Parses one line without its line terminator. Returns false when the
     /// line does not match the format; the fields are then unspecified.
     public mutating func parse(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        for slot in usedSlots { ranges[slot] = .absent }
-        time = 0
-        status = 0
-        responseBytes = -1
-        durationMicroseconds = -1
-
         var line = line
         if line.count > 0, line[line.count - 1] == ASCII.carriageReturn {
             line = UnsafeBufferPointer(rebasing: line[0..<(line.count - 1)])
         }
-        guard line.count > 0 else { return false }
 
-        return literals.withUnsafeBufferPointer { literals in
-            parseSteps(line, literals: literals)
+        // The loop works on buffer pointers: take the arrays out of `self` so
+        // that writing the ranges needs no uniqueness check per field.
+        var ranges = self.ranges
+        self.ranges = []
+        var values = LineValues()
+        var cache = timeCache
+        let parsed = ranges.withUnsafeMutableBufferPointer { ranges in
+            for slot in usedSlots { ranges[slot] = .absent }
+            guard line.count > 0 else { return false }
+            return steps.withUnsafeBufferPointer { steps in
+                literals.withUnsafeBufferPointer { literals in
+                    Self.parseSteps(line, steps: steps, literals: literals, ranges: ranges, patterns: patterns,
+                                    statusSlot: statusSlot ?? -1, values: &values, cache: &cache)
+                }
+            }
         }
+        self.ranges = ranges
+        timeCache = cache
+        time = values.time
+        status = values.status
+        responseBytes = values.responseBytes
+        durationMicroseconds = values.durationMicroseconds
+        return parsed
     }
 
-    private mutating func parseSteps(_ line: UnsafeBufferPointer<UInt8>, literals: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// The numbers read from one line.
+    struct LineValues {
+        var time: Int64 = 0
+        var status = 0
+        var responseBytes: Int64 = -1
+        var durationMicroseconds: Int64 = -1
+    }
+
+    /// The last Common Log Format time read and its value: consecutive lines
+    /// mostly carry the same second, so most lines skip the conversion.
+    struct TimeCache: Sendable {
+        var key: (UInt64, UInt64, UInt64, UInt16) = (0, 0, 0, 0)
+        var length = 0
+        var value: Int64 = 0
+        var converter: LocalTimeConverter
+    }
+
+    private static func parseSteps(
+        _ line: UnsafeBufferPointer<UInt8>, steps: UnsafeBufferPointer<Step>, literals: UnsafeBufferPointer<UInt8>,
+        ranges: UnsafeMutableBufferPointer<ByteRange>, patterns: [StrftimePattern], statusSlot: Int,
+        values: inout LineValues, cache: inout TimeCache
+    ) -> Bool {
         let end = line.count
         var position = 0
         var stepIndex = 0
@@ -32,7 +66,7 @@ extension AccessLogParser {
 
             if step.kind == .literal {
                 if position == end, step.restOptional { return true }
-                guard let next = Self.matchLiteral(terminator, in: line, at: position) else { return false }
+                guard let next = matchLiteral(terminator, in: line, at: position) else { return false }
                 position = next
                 continue
             }
@@ -42,7 +76,7 @@ extension AccessLogParser {
             // Find the field's end.
             let fieldEnd: Int
             if step.quoted {
-                guard let close = Self.findClosingQuote(line, from: position, terminator: terminator, isLast: stepIndex + 1 >= stepCount) else {
+                guard let close = findClosingQuote(line, from: position, terminator: terminator, isLast: stepIndex + 1 >= stepCount) else {
                     return false
                 }
                 fieldEnd = close
@@ -50,16 +84,16 @@ extension AccessLogParser {
                       position + 3 == end || terminator.count == 0 || line[position + 3] == terminator[0] {
                 fieldEnd = position + 3
             } else if step.kind == .commonLogTime {
-                guard let timeEnd = Self.commonLogTimeEnd(line, from: position) else { return false }
+                guard let timeEnd = commonLogTimeEnd(line, from: position) else { return false }
                 fieldEnd = timeEnd
             } else if step.kind == .strftime {
                 let rest = UnsafeBufferPointer(rebasing: line[position..<end])
-                guard let (value, length) = patterns[step.patternIndex].parsePrefix(rest, converter: &converter) else { return false }
-                time = value
+                guard let (value, length) = patterns[step.patternIndex].parsePrefix(rest, converter: &cache.converter) else { return false }
+                values.time = value
                 fieldEnd = position + length
             } else if let found = step.endRule == .nextLiteral && terminator.count > 0
-                        ? Self.findTerminator(terminator, in: line, from: position)
-                        : Self.findSpecialEnd(step.endRule, isText: step.kind == .text, terminator: terminator, in: line, from: position) {
+                        ? findTerminator(terminator, in: line, from: position)
+                        : findSpecialEnd(step.endRule, isText: step.kind == .text, terminator: terminator, in: line, from: position) {
                 fieldEnd = found
             } else if step.restOptional || (stepIndex < stepCount && steps[stepIndex].restOptional) {
                 // The line ends before the rest of the format.
@@ -68,7 +102,8 @@ extension AccessLogParser {
                 return false
             }
 
-            guard storeField(step, line: line, from: position, to: fieldEnd) else { return false }
+            guard storeField(step, line: line, from: position, to: fieldEnd, ranges: ranges, statusSlot: statusSlot,
+                             values: &values, cache: &cache) else { return false }
             position = fieldEnd
         }
 
@@ -77,7 +112,10 @@ extension AccessLogParser {
     }
 
     @inline(__always)
-    private mutating func storeField(_ step: Step, line: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Bool {
+    private static func storeField(
+        _ step: Step, line: UnsafeBufferPointer<UInt8>, from: Int, to: Int, ranges: UnsafeMutableBufferPointer<ByteRange>,
+        statusSlot: Int, values: inout LineValues, cache: inout TimeCache
+    ) -> Bool {
         ranges[step.slot] = ByteRange(from, to)
         switch step.kind {
         case .literal, .strftime:
@@ -91,27 +129,44 @@ extension AccessLogParser {
             guard to - from == 3 else { return false }
             let a = line[from] &- ASCII.zero, b = line[from + 1] &- ASCII.zero, c = line[from + 2] &- ASCII.zero
             guard a < 10, b < 10, c < 10 else { return false }
-            let value = Int(a) * 100 + Int(b) * 10 + Int(c)
-            if step.slot == statusSlot { status = value }
+            if step.slot == statusSlot { values.status = Int(a) * 100 + Int(b) * 10 + Int(c) }
             return true
         case .integer:
-            guard let value = Self.parseCount(line, from: from, to: to) else { return false }
-            if step.slot == AccessField.responseBytes.rawValue { responseBytes = value }
+            guard let value = parseCount(line, from: from, to: to) else { return false }
+            if step.slot == AccessField.responseBytes.rawValue { values.responseBytes = value }
             return true
         case .duration:
             if to - from == 1, line[from] == ASCII.minus { return true }
             guard let value = Timestamps.parseScaled(line.slice(ByteRange(from, to)), unitsPerSecond: 1_000_000) else { return false }
-            durationMicroseconds = value / step.unitsPerSecond
+            values.durationMicroseconds = value / step.unitsPerSecond
             return true
         case .commonLogTime:
-            guard let value = Timestamps.parseCommonLogTime(line, from: from, to: to, converter: &converter) else { return false }
-            time = value
+            guard let value = cachedCommonLogTime(line, from: from, to: to, cache: &cache) else { return false }
+            values.time = value
             return true
         case .epochTime:
             guard let value = Timestamps.parseScaled(line.slice(ByteRange(from, to)), unitsPerSecond: 1) else { return false }
-            time = value / step.unitsPerSecond
+            values.time = value / step.unitsPerSecond
             return true
         }
+    }
+
+    /// Converts a Common Log Format time, reusing the last result when the bytes are the same.
+    @inline(__always)
+    private static func cachedCommonLogTime(_ line: UnsafeBufferPointer<UInt8>, from: Int, to: Int, cache: inout TimeCache) -> Int64? {
+        let length = to - from
+        guard length == 26 else {
+            return Timestamps.parseCommonLogTime(line, from: from, to: to, converter: &cache.converter)
+        }
+        let raw = UnsafeRawPointer(line.baseAddress! + from)
+        let key = (raw.loadUnaligned(as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                   raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt16.self))
+        if cache.length == 26, key == cache.key { return cache.value }
+        guard let value = Timestamps.parseCommonLogTime(line, from: from, to: to, converter: &cache.converter) else { return nil }
+        cache.key = key
+        cache.length = 26
+        cache.value = value
+        return value
     }
 
     /// Returns the end of a Common Log Format time, `dd/Mon/yyyy:HH:MM:SS`

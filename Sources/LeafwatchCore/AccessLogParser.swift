@@ -70,12 +70,12 @@ public struct AccessLogParser: Sendable {
     public internal(set) var responseBytes: Int64 = -1
     /// The last line's duration in microseconds; -1 when not logged.
     public internal(set) var durationMicroseconds: Int64 = -1
-    var converter: LocalTimeConverter
+    var timeCache: TimeCache
 
     /// Creates a parser. `timeZone` applies to timestamps written without an offset.
     public init(format: LogFormat, timeZone: LocalTimeZone = .system) {
         self.format = format
-        self.converter = LocalTimeConverter(zone: timeZone)
+        self.timeCache = TimeCache(converter: LocalTimeConverter(zone: timeZone))
 
         var steps: [Step] = []
         var literals: [UInt8] = []

@@ -11,6 +11,7 @@ enum LeafwatchCommand {
         Commands:
           scan [OPTION]... FILE...   count statuses, clients and users in log files
                                      (plain or gzip; - reads standard input)
+          check-config [FILE]        print the effective configuration or its errors
 
         Options:
           -h, --help      show this help, or a command's help after its name
@@ -41,6 +42,17 @@ enum LeafwatchCommand {
                 return ScanCommand(options: options).run()
             } catch {
                 printError("\(error.message); run 'leafwatch scan --help' for usage")
+                return ExitStatus.usage
+            }
+        case "check-config":
+            do {
+                guard let command = try CheckConfigCommand.parse(rest) else {
+                    printOut(CheckConfigCommand.help + "\n")
+                    return ExitStatus.success
+                }
+                return command.run()
+            } catch {
+                printError("\(error.message); run 'leafwatch check-config --help' for usage")
                 return ExitStatus.usage
             }
         default:
