@@ -13,6 +13,31 @@ public struct DetectionSettings: Sendable, Equatable {
     public var episodes = EpisodeSettings()
 
     public init() {}
+
+    /// The settings of a loaded configuration.
+    public init(configuration: Configuration) {
+        let c = configuration
+        authFailuresPerIP = DetectorSettings(enabled: c.authFailuresPerIP.enabled, threshold: c.authFailuresPerIP.threshold,
+                                             window: c.authFailuresPerIP.window, priority: c.authFailuresPerIP.priority,
+                                             escalatedPriority: c.authFailuresPerIP.escalatedPriority)
+        authFailuresPerUser = DetectorSettings(enabled: c.authFailuresPerUser.enabled, threshold: c.authFailuresPerUser.threshold,
+                                               window: c.authFailuresPerUser.window, priority: c.authFailuresPerUser.priority,
+                                               escalatedPriority: c.authFailuresPerUser.escalatedPriority)
+        newClientForUser = DetectorSettings(enabled: c.newClientForUser.enabled, threshold: c.newClientForUser.threshold,
+                                            window: c.newClientForUser.window, priority: c.newClientForUser.priority)
+        history = c.newClientForUser.history
+        learningPeriod = c.newClientForUser.learningPeriod
+        ipv6PrefixLength = c.newClientForUser.ipv6PrefixLength
+        serverErrorBurst = ServerErrorSettings(
+            base: DetectorSettings(enabled: c.serverErrorBurst.enabled, threshold: c.serverErrorBurst.threshold,
+                                   window: c.serverErrorBurst.window, priority: c.serverErrorBurst.priority),
+            ratio: c.serverErrorBurst.ratioPercent / 100, ratioWindow: c.serverErrorBurst.ratioWindow,
+            ratioMinimumRequests: c.serverErrorBurst.ratioMinimumRequests, perVirtualHost: c.serverErrorBurst.perVirtualHost)
+        requestFlood = DetectorSettings(enabled: c.requestFlood.enabled, threshold: c.requestFlood.threshold,
+                                        window: c.requestFlood.window, priority: c.requestFlood.priority)
+        episodes = EpisodeSettings(maxLateness: c.alerts.maxLateness, maxTrackedKeys: c.alerts.maxTrackedKeys,
+                                   updateInterval: c.alerts.updateInterval)
+    }
 }
 
 /// A user and one of the networks the user logs in from.

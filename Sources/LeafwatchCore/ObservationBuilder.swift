@@ -9,7 +9,7 @@
 /// were written by the client and prove nothing. When that entry is not an
 /// address (`unknown`), the last trusted hop stays the client.
 public struct ObservationBuilder: Sendable {
-    public let trustedProxies: [AddressRange]
+    public let trustedProxies: [Configuration.IPNetwork]
     public let ignorePaths: [PathPattern]
     public private(set) var hostNames = HostNameTable()
     /// Bytes (both letter cases) that a path must end with to match any
@@ -17,7 +17,7 @@ public struct ObservationBuilder: Sendable {
     private let lastBytes: [Bool]?
     private var lastVirtualHost: (bytes: [UInt8], text: String)? = nil
 
-    public init(trustedProxies: [AddressRange] = [], ignorePaths: [PathPattern] = []) {
+    public init(trustedProxies: [Configuration.IPNetwork] = [], ignorePaths: [PathPattern] = []) {
         self.trustedProxies = trustedProxies
         self.ignorePaths = ignorePaths
         var table = [Bool](repeating: false, count: 256)

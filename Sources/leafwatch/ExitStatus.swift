@@ -11,6 +11,8 @@ enum ExitStatus {
     static let noInput: Int32 = 66
     /// EX_IOERR: reading failed part way, or output could not be written.
     static let ioError: Int32 = 74
+    /// EX_CONFIG: an invalid configuration file.
+    static let configError: Int32 = 78
 }
 
 /// A command-line mistake; its message names the option or value.

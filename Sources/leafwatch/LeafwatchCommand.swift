@@ -39,7 +39,8 @@ enum LeafwatchCommand {
                     printOut(ScanOptions.help + "\n")
                     return ExitStatus.success
                 }
-                return ScanCommand(options: options).run()
+                var command = ScanCommand(options: options)
+                return command.run()
             } catch {
                 printError("\(error.message); run 'leafwatch scan --help' for usage")
                 return ExitStatus.usage

@@ -4,15 +4,31 @@ import LeafwatchSystem
 /// `leafwatch scan`: reads whole files, merges their lines in time order,
 /// runs the detectors over them and prints the counts and alerts.
 struct ScanCommand {
-    let options: ScanOptions
+    var options: ScanOptions
 
     /// How many of a file's first lines decide its format.
     static let detectionLines = 20
 
-    func run() -> Int32 {
+    mutating func run() -> Int32 {
+        do {
+            options.apply(try ConfigurationLoader.load(path: options.configPath).configuration)
+        } catch {
+            for problem in error.errors { printError(problem.description) }
+            return ExitStatus.configError
+        }
+        var history: UserHistory? = nil
+        if let directory = options.stateDirectory {
+            do {
+                history = try StateFile.read(UserHistory.self, directory: directory, name: StateFile.userHistory)
+            } catch {
+                printError(error.description)
+                return ExitStatus.ioError
+            }
+        }
+
         var summary = ScanSummary()
         var builder = ObservationBuilder(trustedProxies: options.trustedProxies, ignorePaths: options.ignorePaths)
-        var engine = options.detect ? DetectionEngine(settings: options.detection) : nil
+        var engine = options.detect ? DetectionEngine(settings: options.detection, history: history) : nil
         var alerts: [Alert] = []
         var duplicates = FailureDeduplicator(maxKeys: options.detection.episodes.maxTrackedKeys)
         var latest = Int64.min
@@ -67,6 +83,14 @@ struct ScanCommand {
         }
         engine?.finish(alerts: &alerts)
         records?.flush()
+        if let directory = options.stateDirectory, let engine {
+            do {
+                try StateFile.write(engine.history, directory: directory, name: StateFile.userHistory)
+            } catch {
+                printError(error.description)
+                status = max(status, ExitStatus.ioError)
+            }
+        }
 
         for scanner in scanners where scanner.unrecognized {
             printError("cannot recognize the format of '\(scanner.path)'; name it with --format")

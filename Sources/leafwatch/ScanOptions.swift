@@ -9,12 +9,18 @@ struct ScanOptions {
     var records = false
     var top: Int? = nil
     var timeZone: LocalTimeZone = .system
+    var timeZoneGiven = false
     var maxLineLength = 64 * 1024
+    var maxLineLengthGiven = false
     /// Run the detectors and report alerts.
     var detect = true
+    var configPath: String? = nil
+    var stateDirectory: String? = nil
+
+    // Set from the configuration file by `apply(_:)`.
     var detection = DetectionSettings()
-    var trustedProxies: [AddressRange] = []
-    var ignorePaths: [PathPattern] = "*.gif *.jpg *.png *.swf *.ico".split(separator: " ").map { PathPattern(String($0)) }
+    var trustedProxies: [Configuration.IPNetwork] = []
+    var ignorePaths: [PathPattern] = []
 
     static let help = """
         Usage: leafwatch scan [OPTION]... FILE...
@@ -40,11 +46,18 @@ struct ScanOptions {
           --max-line-length N    bytes after which a line is cut and counted as
                                  malformed (default 65536)
           --no-alerts            count only; do not run the detectors
+          --config FILE          configuration file for thresholds, ignored paths
+                                 and trusted proxies, with drop-ins in FILE.d/
+                                 (default /etc/leafwatch/leafwatch.conf; the
+                                 built-in defaults apply when it is missing)
+          --state DIR            read and update the users' address history in
+                                 DIR/users.json (default: no history kept)
           -h, --help             show this help
 
         Exit status: 0 on success, 64 for an invalid option or value, 65 when a
         file's format cannot be recognized, 66 when a file is missing or
-        unreadable, 74 when reading fails part way.
+        unreadable, 74 when reading fails part way or the state cannot be
+        written, 78 for an invalid configuration.
         """
 
     /// Parses the arguments after `scan`; nil when help was requested.
@@ -84,6 +97,10 @@ struct ScanOptions {
                 options.records = true
             case "--no-alerts":
                 options.detect = false
+            case "--config":
+                options.configPath = try value(for: name, inline: inline)
+            case "--state":
+                options.stateDirectory = try value(for: name, inline: inline)
             case "--format":
                 let text = try value(for: name, inline: inline)
                 if text == "error" {
@@ -107,12 +124,14 @@ struct ScanOptions {
                     throw UsageError("unknown time zone '\(text)' for --time-zone; expected an IANA name such as Europe/Berlin")
                 }
                 options.timeZone = zone
+                options.timeZoneGiven = true
             case "--max-line-length":
                 let text = try value(for: name, inline: inline)
                 guard let number = Int(text), number >= 256, number <= 16 << 20 else {
                     throw UsageError("invalid value '\(text)' for --max-line-length; expected bytes from 256 to 16777216")
                 }
                 options.maxLineLength = number
+                options.maxLineLengthGiven = true
             default:
                 throw UsageError("unknown option '\(argument)'")
             }
@@ -120,5 +139,26 @@ struct ScanOptions {
         guard !options.files.isEmpty else { throw UsageError("no file given") }
         if options.json && options.records { throw UsageError("--json and --records cannot be combined") }
         return options
+    }
+}
+
+extension ScanOptions {
+    /// Takes thresholds, ignored paths, trusted proxies, the time zone, the
+    /// line length and a custom log format from the configuration. Options
+    /// given on the command line win.
+    mutating func apply(_ configuration: Configuration) {
+        detection = DetectionSettings(configuration: configuration)
+        trustedProxies = configuration.input.trustedProxies
+        ignorePaths = configuration.input.ignorePaths.map { PathPattern($0) }
+        if !timeZoneGiven, let name = configuration.input.timeZone, let zone = LocalTimeZone(identifier: name) {
+            timeZone = zone
+        }
+        if !maxLineLengthGiven {
+            maxLineLength = configuration.input.maxLineLength
+        }
+        // A nickname is recognized per file anyway; a custom format must be named.
+        if format == nil, !errorFormat, LogFormat.nicknames[configuration.input.logFormat.source] == nil {
+            format = configuration.input.logFormat
+        }
     }
 }
