@@ -13,9 +13,14 @@ extension AccessLogParser {
         self.ranges = []
         var values = LineValues()
         var cache = timeCache
+        let layout = self.layout
         let parsed = ranges.withUnsafeMutableBufferPointer { ranges in
             for slot in usedSlots { ranges[slot] = .absent }
             guard line.count > 0 else { return false }
+            if layout != .general,
+               Self.parseCombined(line, withHeaders: layout == .combined, ranges: ranges, values: &values, cache: &cache) {
+                return true
+            }
             return steps.withUnsafeBufferPointer { steps in
                 literals.withUnsafeBufferPointer { literals in
                     Self.parseSteps(line, steps: steps, literals: literals, ranges: ranges, patterns: patterns,
@@ -153,7 +158,7 @@ extension AccessLogParser {
 
     /// Converts a Common Log Format time, reusing the last result when the bytes are the same.
     @inline(__always)
-    private static func cachedCommonLogTime(_ line: UnsafeBufferPointer<UInt8>, from: Int, to: Int, cache: inout TimeCache) -> Int64? {
+    static func cachedCommonLogTime(_ line: UnsafeBufferPointer<UInt8>, from: Int, to: Int, cache: inout TimeCache) -> Int64? {
         let length = to - from
         guard length == 26 else {
             return Timestamps.parseCommonLogTime(line, from: from, to: to, converter: &cache.converter)

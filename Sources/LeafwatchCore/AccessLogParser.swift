@@ -71,11 +71,14 @@ public struct AccessLogParser: Sendable {
     /// The last line's duration in microseconds; -1 when not logged.
     public internal(set) var durationMicroseconds: Int64 = -1
     var timeCache: TimeCache
+    /// Tests set `.general` to compare the hand-written reader with the general one.
+    var layout: Layout
 
     /// Creates a parser. `timeZone` applies to timestamps written without an offset.
     public init(format: LogFormat, timeZone: LocalTimeZone = .system) {
         self.format = format
         self.timeCache = TimeCache(converter: LocalTimeConverter(zone: timeZone))
+        self.layout = Self.layout(of: format)
 
         var steps: [Step] = []
         var literals: [UInt8] = []
