@@ -176,5 +176,16 @@ expect "check-config bad option is named" contains err "unknown option '--frobni
 check "check-config two files" 64 "$binary" check-config --config config/leafwatch.conf "$work/broken.conf"
 expect "two files are rejected" contains err "more than one configuration file given"
 
+check "flag with a value" 64 "$binary" scan --json=no samples/access.log
+expect "flag with a value is named" contains err "option '--json' takes no value"
+
+check "only a missing file" 66 "$binary" scan --json "$work/does-not-exist.log"
+expect "no report without any input" bash -c "[[ ! -s '$work/out' ]]"
+
+check "alerts in the sample" 0 "$binary" scan --json --time-zone Europe/Berlin samples/access.log samples/error.log
+expect "sample alerts the spray, the burst and greta" json "sorted((a['rule'], a['key'], a['priority']) for a in d['alerts']) == [('auth-failures-per-ip', '203.0.113.66', 'crit'), ('auth-failures-per-user', 'greta', 'crit'), ('server-error-burst', '*', 'err')]"
+# 18 failed logins and 3 denials appear in both logs.
+expect "a failure in both logs counts once" json "d['detection']['duplicateFailures'] == 18 + 3 and [u for u in d['users'] if u['name'] == 'greta'][0]['failures'] == 4"
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -32,14 +32,24 @@ if ((${#missing[@]} > 0)); then
     sudo=
   fi
   echo "deps.sh: installing ${missing[*]}"
-  # Keep packages that ship services (goaccess does not, but apache2 and
-  # others installed later may) from starting them on this machine.
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-    $sudo chmod 755 /usr/sbin/policy-rc.d
+  # While installing, a policy-rc.d that exits 101 keeps packages from
+  # starting services on this machine. It is removed again afterwards, so
+  # that later upgrades of the machine's own services restart them as usual;
+  # an existing policy-rc.d is left as it is.
+  policy=/usr/sbin/policy-rc.d
+  added_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    added_policy=1
+    trap '$sudo rm -f "$policy"' EXIT
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ((added_policy)); then
+    $sudo rm -f "$policy"
+    trap - EXIT
+  fi
 fi
 
 # Python packages for the tests live in a virtual environment inside the

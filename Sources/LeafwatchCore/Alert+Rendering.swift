@@ -18,8 +18,9 @@ extension Alert {
     }
 
     /// A sentence for a terminal or a journal message. Client-controlled text
-    /// (user names, host names) is escaped.
-    public var sentence: String {
+    /// (user names, host names) is escaped. `showsPhase` adds `[update]` or
+    /// `[close]` after alerts that do not open an episode.
+    public func sentence(showsPhase: Bool = true) -> String {
         let span = "\(CivilTime.iso8601(firstSeen)) to \(CivilTime.iso8601(lastSeen))"
         let who = DisplayText.escaped(key, maxBytes: 128)
         let limit = "threshold \(threshold) in \(TimeSpanText.format(window))"
@@ -39,7 +40,7 @@ extension Alert {
         case .requestFlood:
             what = "\(count) requests from \(who)"
         }
-        let state = phase == .open ? "" : " [\(phase.rawValue)]"
+        let state = phase == .open || !showsPhase ? "" : " [\(phase.rawValue)]"
         return "\(priority.name.uppercased()) \(rule.rawValue): \(what), \(span) (\(limit))\(state)"
     }
 }

@@ -162,8 +162,30 @@ extension ClientAddress {
     public var ipText: String {
         switch kind {
         case .ipv4:
+            // Written byte by byte: string interpolation costs microseconds, and
+            // reports format tens of thousands of addresses.
             let v = UInt32(truncatingIfNeeded: low)
-            return "\(v >> 24).\(v >> 16 & 0xFF).\(v >> 8 & 0xFF).\(v & 0xFF)"
+            return String(unsafeUninitializedCapacity: 15) { buffer in
+                var count = 0
+                for shift in [24, 16, 8, 0] as [UInt32] {
+                    let octet = Int(v >> shift & 0xFF)
+                    if shift != 24 {
+                        buffer[count] = ASCII.dot
+                        count += 1
+                    }
+                    if octet >= 100 {
+                        buffer[count] = UInt8(octet / 100) + ASCII.zero
+                        count += 1
+                    }
+                    if octet >= 10 {
+                        buffer[count] = UInt8(octet / 10 % 10) + ASCII.zero
+                        count += 1
+                    }
+                    buffer[count] = UInt8(octet % 10) + ASCII.zero
+                    count += 1
+                }
+                return count
+            }
         case .ipv6:
             var groups: [UInt16] = []
             for k in (0..<4).reversed() { groups.append(UInt16(truncatingIfNeeded: high >> (16 * UInt64(k)))) }

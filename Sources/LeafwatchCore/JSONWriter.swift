@@ -4,7 +4,9 @@
 /// readers and terminals).
 public struct JSONWriter {
     private var bytes: [UInt8] = []
-    private var needsComma: [Bool] = [false]
+    /// Bit `depth` is set when the container at that depth already holds a value.
+    private var hasValue: UInt64 = 0
+    private var depth = 0
 
     public init() {
         bytes.reserveCapacity(1 << 12)
@@ -13,18 +15,31 @@ public struct JSONWriter {
     /// The JSON text written so far.
     public var output: String { String(decoding: bytes, as: UTF8.self) }
 
-    public mutating func beginObject() { separate(); bytes.append(0x7B); needsComma.append(false) }
-    public mutating func endObject() { needsComma.removeLast(); bytes.append(0x7D) }
-    public mutating func beginArray() { separate(); bytes.append(0x5B); needsComma.append(false) }
-    public mutating func endArray() { needsComma.removeLast(); bytes.append(0x5D) }
+    public mutating func beginObject() { open(0x7B) }
+    public mutating func endObject() { close(0x7D) }
+    public mutating func beginArray() { open(0x5B) }
+    public mutating func endArray() { close(0x5D) }
 
     /// Writes an object key; the next value belongs to it.
     public mutating func key(_ name: String) {
         separate()
         appendString(name)
         bytes.append(0x3A)
-        needsComma[needsComma.count - 1] = false
+        hasValue &= ~(1 << UInt64(depth))
     }
+
+    /// Writes an object key given as a literal, which must need no escaping.
+    public mutating func key(_ name: StaticString) {
+        separate()
+        bytes.append(0x22)
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(0x22)
+        bytes.append(0x3A)
+        hasValue &= ~(1 << UInt64(depth))
+    }
+
+    public mutating func field(_ name: StaticString, _ number: Int) { key(name); value(number) }
+    public mutating func field(_ name: StaticString, _ text: String) { key(name); value(text) }
 
     public mutating func value(_ number: Int) { separate(); appendInteger(Int64(number)) }
     public mutating func value(_ number: Int64) { separate(); appendInteger(number) }
@@ -42,8 +57,22 @@ public struct JSONWriter {
     }
 
     private mutating func separate() {
-        if needsComma[needsComma.count - 1] { bytes.append(0x2C) }
-        needsComma[needsComma.count - 1] = true
+        let bit: UInt64 = 1 << UInt64(depth)
+        if hasValue & bit != 0 { bytes.append(0x2C) }
+        hasValue |= bit
+    }
+
+    private mutating func open(_ bracket: UInt8) {
+        separate()
+        bytes.append(bracket)
+        depth += 1
+        precondition(depth < 64, "JSON nested deeper than 63 levels")
+        hasValue &= ~(1 << UInt64(depth))
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        depth -= 1
+        bytes.append(bracket)
     }
 
     private mutating func appendInteger(_ number: Int64) {

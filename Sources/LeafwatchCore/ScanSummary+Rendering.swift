@@ -124,8 +124,8 @@ extension ScanSummary {
         }
 
         out += "Lines: \(lines) read, \(parsed) parsed, \(malformed) malformed"
+        if errorLogLines > 0 { out += " (\(lines - errorLogLines) access-log, \(errorLogLines) error-log)" }
         out += cut > 0 ? " (\(cut) longer than the maximum line length)\n" : "\n"
-        if errorLogLines > 0 { out += "Error-log lines: \(errorLogLines)\n" }
         if let firstTime, let lastTime {
             out += "Time range: \(CivilTime.iso8601(firstTime)) to \(CivilTime.iso8601(lastTime))\n"
         }
@@ -165,7 +165,7 @@ extension ScanSummary {
             out += "\nAlerts (\(episodes.episodes.count))\n"
             if episodes.episodes.isEmpty { out += "  none\n" }
             for alert in episodes.episodes {
-                out += "  " + alert.sentence + "\n"
+                out += "  " + alert.sentence(showsPhase: false) + "\n"
             }
         }
         if let engine {

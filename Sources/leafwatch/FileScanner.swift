@@ -90,14 +90,11 @@ final class FileScanner {
         }
         switch state {
         case .access:
-            guard accessParser!.parse(bytes) else {
-                summary.addMalformedLine(bytes, path: path, lineNumber: number, isCut: false,
-                                         reason: "no match for format '\(accessParser!.format.source)'")
-                return nil
-            }
-            let observation = builder.observation(accessParser!, line: bytes)
-            summary.addRequest(observation)
-            records?.write(accessParser!, line: bytes, path: path, number: number)
+            // Move the parser out of the property so that it is used in place, not copied.
+            var parser = accessParser.take()!
+            let observation = processAccess(bytes, number: number, parser: &parser, summary: &summary, builder: &builder,
+                                            records: &records)
+            accessParser = parser
             return observation
         case .error:
             guard let record = errorParser!.parse(bytes) else {
@@ -112,5 +109,20 @@ final class FileScanner {
             summary.addMalformedLine(bytes, path: path, lineNumber: number, isCut: false, reason: "format not recognized")
             return nil
         }
+    }
+
+    private func processAccess(
+        _ bytes: UnsafeBufferPointer<UInt8>, number: Int, parser: inout AccessLogParser, summary: inout ScanSummary,
+        builder: inout ObservationBuilder, records: inout RecordWriter?
+    ) -> Observation? {
+        guard parser.parse(bytes) else {
+            summary.addMalformedLine(bytes, path: path, lineNumber: number, isCut: false,
+                                     reason: "no match for format '\(parser.format.source)'")
+            return nil
+        }
+        let observation = builder.observation(parser, line: bytes)
+        summary.addRequest(observation)
+        records?.write(parser, line: bytes, path: path, number: number)
+        return observation
     }
 }

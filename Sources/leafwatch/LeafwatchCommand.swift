@@ -5,12 +5,14 @@ enum LeafwatchCommand {
     static let usage = """
         Usage: leafwatch COMMAND [OPTION]...
 
-        Follows Apache and nginx logs, finds attacks on accounts and failing
-        servers, and reports them to the systemd journal.
+        Reads Apache and nginx logs and finds attacks on accounts and failing
+        servers. This version has the batch command scan; the daemon that
+        follows logs and writes alerts to the journal is not built yet.
 
         Commands:
           scan [OPTION]... FILE...   count statuses, clients and users in log files
-                                     (plain or gzip; - reads standard input)
+                                     and run the detectors (plain or gzip files;
+                                     - reads standard input)
           check-config [FILE]        print the effective configuration or its errors
 
         Options:

@@ -49,7 +49,7 @@ struct ScanCommand {
         var scanners: [FileScanner] = []
         var heads: [Observation?] = []
         for path in options.files {
-            let displayPath = path == "-" ? "standard input" : path
+            let displayPath = path == "-" ? "standard input" : DisplayText.escaped(path, maxBytes: 4096)
             do {
                 let scanner = try FileScanner(path: path, displayPath: displayPath, options: options, format: options.format)
                 scanners.append(scanner)
@@ -99,6 +99,8 @@ struct ScanCommand {
         reportMalformedLines(summary)
 
         guard !options.records else { return status }
+        // With no file read at all, an empty report would only look like a result.
+        guard !scanners.isEmpty else { return status }
         let episodes = EpisodeList(alerts: alerts)
         if options.json {
             printOut(summary.json(files: options.files, names: builder.hostNames, top: options.top,

@@ -27,8 +27,9 @@ struct ScanOptions {
 
         Reads whole log files (plain or gzip; - is standard input) and prints
         lines read, parsed and malformed, counts per status code and class,
-        client addresses ordered by 401/403, then 5xx, then requests, and users
-        with failures, then the alerts of the detectors. Without --format, each file's format is recognized from
+        client addresses ordered by 401/403, then 5xx, then requests, users
+        with failures, and the alerts of the detectors. Files are merged in
+        time order. Without --format, each file's format is recognized from
         its first lines: vhost_combined, combinedio, combined, common, or an
         Apache or nginx error log.
 
@@ -85,6 +86,9 @@ struct ScanOptions {
             if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
                 name = String(argument[..<equals])
                 inline = String(argument[argument.index(after: equals)...])
+            }
+            if inline != nil, ["--json", "--records", "--no-alerts", "--help"].contains(name) {
+                throw UsageError("option '\(name)' takes no value")
             }
             switch name {
             case "--":
