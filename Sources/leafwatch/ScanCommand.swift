@@ -8,6 +8,8 @@ struct ScanCommand {
 
     /// How many of a file's first lines decide its format.
     static let detectionLines = 20
+    /// Observations handed to the detection thread at a time.
+    static let batchSize = 4096
 
     mutating func run() -> Int32 {
         do {
@@ -28,10 +30,11 @@ struct ScanCommand {
 
         var summary = ScanSummary()
         var builder = ObservationBuilder(trustedProxies: options.trustedProxies, ignorePaths: options.ignorePaths)
-        var engine = options.detect ? DetectionEngine(settings: options.detection, history: history) : nil
-        var alerts: [Alert] = []
-        var duplicates = FailureDeduplicator(maxKeys: options.detection.episodes.maxTrackedKeys)
-        var latest = Int64.min
+        let worker = DetectionWorker(engine: options.detect ? DetectionEngine(settings: options.detection, history: history) : nil,
+                                     settings: options.detection)
+        worker.start()
+        var batch: [Observation] = []
+        batch.reserveCapacity(Self.batchSize)
         var records = options.records ? RecordWriter() : nil
         var status = ExitStatus.success
 
@@ -67,12 +70,10 @@ struct ScanCommand {
                 if earliest < 0 || head.time < heads[earliest]!.time { earliest = index }
             }
             guard earliest >= 0 else { break }
-            let observation = heads[earliest]!
-            engine?.process(observation, names: builder.hostNames, alerts: &alerts)
-            latest = max(latest, observation.time)
-            if !observation.isAuthFailure
-                || !duplicates.isDuplicate(observation, keepFrom: latest - options.detection.episodes.maxLateness) {
-                summary.addUserActivity(observation)
+            batch.append(heads[earliest]!)
+            if batch.count == Self.batchSize {
+                worker.send(DetectionWorker.Batch(observations: batch, names: builder.hostNames))
+                batch.removeAll(keepingCapacity: true)
             }
             do {
                 heads[earliest] = try scanners[earliest].next(summary: &summary, builder: &builder, records: &records)
@@ -81,7 +82,9 @@ struct ScanCommand {
                 heads[earliest] = nil
             }
         }
-        engine?.finish(alerts: &alerts)
+        worker.send(DetectionWorker.Batch(observations: batch, names: builder.hostNames))
+        let (engine, alerts, users) = worker.finish()
+        summary.users = users
         records?.flush()
         if let directory = options.stateDirectory, let engine {
             do {

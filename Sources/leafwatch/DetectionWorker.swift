@@ -1,0 +1,103 @@
+import Dispatch
+import Foundation
+import LeafwatchCore
+import Synchronization
+
+/// Runs the detectors and the user table on a second thread while the scan
+/// reads and parses on the first, so that a scan with detectors takes about
+/// as long as the larger of the two jobs instead of their sum. Observations
+/// travel in batches, in the order the merge produced them, so the result is
+/// the same as on one thread.
+final class DetectionWorker: @unchecked Sendable {
+    // `engine`, `alerts`, `users` and `duplicates` are touched only by the
+    // worker thread until `finish()` has waited for it; the channel hands
+    // batches over with a mutex and semaphores.
+
+    struct Batch: Sendable {
+        var observations: [Observation]
+        /// The host names known when the batch was sent.
+        var names: HostNameTable
+    }
+
+    private var engine: DetectionEngine?
+    private var alerts: [Alert] = []
+    private var users = ScanSummary()
+    private var duplicates: FailureDeduplicator
+    private var latest = Int64.min
+    private let maxLateness: Int64
+    private let channel = BatchChannel(capacity: 4)
+    private let done = DispatchSemaphore(value: 0)
+
+    init(engine: DetectionEngine?, settings: DetectionSettings) {
+        self.engine = engine
+        self.duplicates = FailureDeduplicator(maxKeys: settings.episodes.maxTrackedKeys)
+        self.maxLateness = settings.episodes.maxLateness
+    }
+
+    /// Starts the worker thread.
+    func start() {
+        let thread = Thread { [self] in
+            while let batch = channel.receive() {
+                for observation in batch.observations {
+                    process(observation, names: batch.names)
+                }
+            }
+            engine?.finish(alerts: &alerts)
+            done.signal()
+        }
+        thread.name = "leafwatch-detect"
+        thread.start()
+    }
+
+    /// Hands a batch to the worker; waits while the worker is several batches behind.
+    func send(_ batch: Batch) {
+        channel.send(batch)
+    }
+
+    /// Waits for the worker to process every batch and returns its results.
+    func finish() -> (engine: DetectionEngine?, alerts: [Alert], users: [String: ScanSummary.UserCounts]) {
+        channel.close()
+        done.wait()
+        return (engine, alerts, users.users)
+    }
+
+    private func process(_ observation: Observation, names: HostNameTable) {
+        engine?.process(observation, names: names, alerts: &alerts)
+        latest = max(latest, observation.time)
+        if !observation.isAuthFailure || !duplicates.isDuplicate(observation, keepFrom: latest - maxLateness) {
+            users.addUserActivity(observation)
+        }
+    }
+}
+
+/// A bounded queue of batches between two threads.
+final class BatchChannel: Sendable {
+    private let queue = Mutex<(batches: [DetectionWorker.Batch], closed: Bool)>(([], false))
+    private let filled = DispatchSemaphore(value: 0)
+    private let free: DispatchSemaphore
+
+    init(capacity: Int) {
+        free = DispatchSemaphore(value: capacity)
+    }
+
+    func send(_ batch: DetectionWorker.Batch) {
+        free.wait()
+        queue.withLock { $0.batches.append(batch) }
+        filled.signal()
+    }
+
+    func close() {
+        queue.withLock { $0.closed = true }
+        filled.signal()
+    }
+
+    /// Returns the next batch, or nil once the channel is closed and empty.
+    func receive() -> DetectionWorker.Batch? {
+        filled.wait()
+        let batch = queue.withLock { state -> DetectionWorker.Batch? in
+            state.batches.isEmpty ? nil : state.batches.removeFirst()
+        }
+        if batch != nil { free.signal() }
+        return batch
+    }
+}
