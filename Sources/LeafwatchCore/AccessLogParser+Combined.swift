@@ -46,10 +46,7 @@ extension AccessLogParser {
 
         // "%r" and the status.
         let requestStart = timeStart + 29
-        let requestEndLiteral: [UInt8] = [ASCII.quote, ASCII.space]
-        let requestEnd = requestEndLiteral.withUnsafeBufferPointer { terminator in
-            findClosingQuote(line, from: requestStart, terminator: terminator, isLast: false)
-        }
+        let requestEnd = findClosingQuote(line, from: requestStart, terminator: literal("\" "), isLast: false)
         guard let requestEnd, requestEnd + 6 <= end, line[requestEnd + 1] == ASCII.space else { return false }
         let statusStart = requestEnd + 2
         let a = line[statusStart] &- ASCII.zero, b = line[statusStart + 1] &- ASCII.zero, c = line[statusStart + 2] &- ASCII.zero
@@ -67,17 +64,11 @@ extension AccessLogParser {
             // "%{Referer}i" "%{User-Agent}i"
             guard position + 2 < end, line[position + 1] == ASCII.quote else { return false }
             let refererStart = position + 2
-            let between: [UInt8] = [ASCII.quote, ASCII.space, ASCII.quote]
-            let refererEnd = between.withUnsafeBufferPointer { terminator in
-                findClosingQuote(line, from: refererStart, terminator: terminator, isLast: false)
-            }
+            let refererEnd = findClosingQuote(line, from: refererStart, terminator: literal("\" \""), isLast: false)
             guard let refererEnd, refererEnd + 3 <= end, line[refererEnd + 1] == ASCII.space, line[refererEnd + 2] == ASCII.quote
             else { return false }
             let agentStart = refererEnd + 3
-            let last: [UInt8] = [ASCII.quote]
-            let agentEnd = last.withUnsafeBufferPointer { terminator in
-                findClosingQuote(line, from: agentStart, terminator: terminator, isLast: true)
-            }
+            let agentEnd = findClosingQuote(line, from: agentStart, terminator: literal("\""), isLast: true)
             guard let agentEnd else { return false }
             refererRange = ByteRange(refererStart, refererEnd)
             userAgentRange = ByteRange(agentStart, agentEnd)
@@ -87,12 +78,8 @@ extension AccessLogParser {
         guard position == end || line[position] == ASCII.space else { return false }
 
         // `""` in an unquoted field has its own meaning; the general reader handles it.
-        func isEmptyQuotes(_ start: Int, _ end: Int) -> Bool {
-            end - start == 2 && line[start] == ASCII.quote && line[start + 1] == ASCII.quote
-        }
-        guard !isEmptyQuotes(0, hostEnd), !isEmptyQuotes(hostEnd + 1, identityEnd), !isEmptyQuotes(userStart, userEnd) else {
-            return false
-        }
+        guard !isEmptyQuotes(line, 0, hostEnd), !isEmptyQuotes(line, hostEnd + 1, identityEnd),
+              !isEmptyQuotes(line, userStart, userEnd) else { return false }
 
         ranges[AccessField.remoteHost.rawValue] = ByteRange(0, hostEnd)
         ranges[AccessField.identity.rawValue] = ByteRange(hostEnd + 1, identityEnd)
@@ -109,5 +96,16 @@ extension AccessLogParser {
         values.status = Int(a) * 100 + Int(b) * 10 + Int(c)
         values.responseBytes = responseBytes
         return true
+    }
+
+    @inline(__always)
+    private static func isEmptyQuotes(_ line: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        end - start == 2 && line[start] == ASCII.quote && line[start + 1] == ASCII.quote
+    }
+
+    /// The bytes of a string literal, without copying them.
+    @inline(__always)
+    private static func literal(_ text: StaticString) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
     }
 }
