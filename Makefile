@@ -21,6 +21,7 @@ test: build
 	scripts/deps.sh test
 	$(SWIFT) test
 	scripts/differential-test.sh
+	scripts/golden-test.sh $(BINARY)
 	scripts/cli-test.sh $(BINARY)
 
 demo: build
@@ -30,6 +31,7 @@ demo: build
 bench: build
 	scripts/deps.sh bench
 	scripts/bench.sh $(BINARY)
+	scripts/detector-check.sh $(BINARY)
 
 install: build
 	install -D -m 0755 $(BINARY) $(DESTDIR)$(PREFIX)/bin/leafwatch

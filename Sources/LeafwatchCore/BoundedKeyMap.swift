@@ -2,29 +2,35 @@
 /// recently used key when a new one would exceed the maximum, so that an
 /// attacker with many addresses cannot make a detector's memory grow
 /// without bound. Lookups through `withValue` count as use.
+///
+/// Keys and values sit in arrays indexed by slot, and the recency list is
+/// two arrays of 32-bit slot numbers, so that marking a key as used touches
+/// a few bytes rather than whole entries.
 struct BoundedKeyMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private struct Node: Sendable {
-        var key: Key
-        var value: Value
-        var newer: Int
-        var older: Int
-    }
-
     let maxKeys: Int
     private var indices: [Key: Int] = [:]
-    private var nodes: [Node] = []
-    private var freeSlots: [Int] = []
+    private var keys: [Key] = []
+    private var values: [Value] = []
+    /// The next more and less recently used slot; -1 at either end.
+    private var newer: [Int32] = []
+    private var older: [Int32] = []
     /// The most and least recently used slots; -1 when empty.
-    private var newest = -1
-    private var oldest = -1
+    private var newest: Int32 = -1
+    private var oldest: Int32 = -1
+    /// Slots of removed keys, reused before the arrays grow. A free slot
+    /// keeps its old key and value until reuse.
+    private var freeSlots: [Int] = []
     /// Keys dropped to stay within `maxKeys`.
     private(set) var evictions = 0
 
+    /// Creates an empty map; `maxKeys` is raised to at least 1 and capped
+    /// at `Int32.max`, the largest slot number.
     init(maxKeys: Int) {
-        self.maxKeys = max(1, maxKeys)
+        self.maxKeys = min(max(1, maxKeys), Int(Int32.max))
     }
 
     var count: Int { indices.count }
+    var isEmpty: Bool { indices.isEmpty }
 
     /// Calls `body` with the value for `key`, created with `make` when
     /// missing, and marks the key as used. When the map is full, the least
@@ -34,48 +40,67 @@ struct BoundedKeyMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         _ body: (inout Value) -> Result
     ) -> Result {
         if let slot = indices[key] {
-            moveToNewest(slot)
-            return body(&nodes[slot].value)
-        }
-        if indices.count >= maxKeys, oldest >= 0 {
-            let slot = oldest
-            let node = nodes[slot]
-            unlink(slot)
-            indices[node.key] = nil
-            freeSlots.append(slot)
-            evictions += 1
-            evicted(node.key, node.value)
+            moveToNewest(Int32(truncatingIfNeeded: slot))
+            return body(&values[slot])
         }
         let slot: Int
-        let node = Node(key: key, value: make(), newer: -1, older: -1)
         if let free = freeSlots.popLast() {
             slot = free
-            nodes[slot] = node
+            keys[slot] = key
+            values[slot] = make()
+        } else if indices.count >= maxKeys, oldest >= 0 {
+            // Reuse the least recently used slot for the new key.
+            slot = Int(oldest)
+            unlink(oldest)
+            let evictedKey = keys[slot]
+            indices[evictedKey] = nil
+            evictions += 1
+            evicted(evictedKey, values[slot])
+            keys[slot] = key
+            values[slot] = make()
         } else {
-            slot = nodes.count
-            nodes.append(node)
+            slot = keys.count
+            keys.append(key)
+            values.append(make())
+            newer.append(-1)
+            older.append(-1)
         }
         indices[key] = slot
-        linkAsNewest(slot)
-        return body(&nodes[slot].value)
+        linkAsNewest(Int32(truncatingIfNeeded: slot))
+        return body(&values[slot])
     }
 
     /// Returns the value for `key` without marking it as used.
     func peek(_ key: Key) -> Value? {
-        indices[key].map { nodes[$0].value }
+        indices[key].map { values[$0] }
     }
 
     /// Changes an existing value without marking it as used.
     mutating func update(_ key: Key, _ body: (inout Value) -> Void) {
         guard let slot = indices[key] else { return }
-        body(&nodes[slot].value)
+        body(&values[slot])
     }
 
     /// Removes `key`.
     mutating func remove(_ key: Key) {
         guard let slot = indices.removeValue(forKey: key) else { return }
-        unlink(slot)
+        unlink(Int32(truncatingIfNeeded: slot))
         freeSlots.append(slot)
+    }
+
+    /// Removes up to `limit` least recently used entries, oldest first, while
+    /// `isStale` returns true for them, and returns how many it removed.
+    /// These removals are not evictions. Detectors call it on every event to
+    /// drop keys whose events have all expired, so the map stays as small as
+    /// the set of keys in use.
+    @discardableResult
+    mutating func removeStale(limit: Int, where isStale: (Value) -> Bool) -> Int {
+        var removed = 0
+        while removed < limit, oldest >= 0, isStale(values[Int(oldest)]) {
+            remove(keys[Int(oldest)])
+            removed += 1
+        }
+        return removed
     }
 
     /// Every key and value, least recently used first.
@@ -84,31 +109,33 @@ struct BoundedKeyMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         result.reserveCapacity(indices.count)
         var slot = oldest
         while slot >= 0 {
-            result.append((nodes[slot].key, nodes[slot].value))
-            slot = nodes[slot].newer
+            result.append((keys[Int(slot)], values[Int(slot)]))
+            slot = newer[Int(slot)]
         }
         return result
     }
 
-    private mutating func moveToNewest(_ slot: Int) {
+    private mutating func moveToNewest(_ slot: Int32) {
         guard slot != newest else { return }
         unlink(slot)
         linkAsNewest(slot)
     }
 
-    private mutating func unlink(_ slot: Int) {
-        let newer = nodes[slot].newer
-        let older = nodes[slot].older
-        if newer >= 0 { nodes[newer].older = older } else { newest = older }
-        if older >= 0 { nodes[older].newer = newer } else { oldest = newer }
-        nodes[slot].newer = -1
-        nodes[slot].older = -1
+    private mutating func unlink(_ slot: Int32) {
+        let index = Int(slot)
+        let slotNewer = newer[index]
+        let slotOlder = older[index]
+        if slotNewer >= 0 { older[Int(slotNewer)] = slotOlder } else { newest = slotOlder }
+        if slotOlder >= 0 { newer[Int(slotOlder)] = slotNewer } else { oldest = slotNewer }
+        newer[index] = -1
+        older[index] = -1
     }
 
-    private mutating func linkAsNewest(_ slot: Int) {
-        nodes[slot].older = newest
-        nodes[slot].newer = -1
-        if newest >= 0 { nodes[newest].newer = slot }
+    private mutating func linkAsNewest(_ slot: Int32) {
+        let index = Int(slot)
+        older[index] = newest
+        newer[index] = -1
+        if newest >= 0 { newer[Int(newest)] = slot }
         newest = slot
         if oldest < 0 { oldest = slot }
     }

@@ -98,14 +98,24 @@ public struct DetectionEngine: Sendable {
         flood.closeQuiet(at: end, alerts: &alerts)
     }
 
+    /// Records a successful request in the history and counts it for the
+    /// new-client rule when its network is new for the user. The first
+    /// success makes the network known, so later successes from it count
+    /// while the network's episode is open or its window still contains an
+    /// event. That way the alert carries the number of requests, and a
+    /// `Threshold=` above 1 can be reached.
     private mutating func noteSuccess(_ observation: Observation, user: String, names: HostNameTable, alerts: inout [Alert]) {
         let settings = settings.newClientForUser
-        if settings.enabled, !history.isKnown(user: user, address: observation.client, at: observation.time),
-           let firstSeen = history.firstSeen(user: user), observation.time - firstSeen >= self.settings.learningPeriod {
+        if settings.enabled {
+            let time = observation.time
             let key = UserNetwork(user: user, network: history.network(of: observation.client))
-            newClient.count(key, time: observation.time, watermark: watermark, priority: settings.priority,
-                            episodes: &episodes, alerts: &alerts) {
-                AlertSubject(key: user, client: names.text(for: observation.client), user: user)
+            let isNew = !history.isKnown(user: user, address: observation.client, at: time)
+                && (history.firstSeen(user: user).map { time - $0 >= self.settings.learningPeriod } ?? false)
+            if isNew || newClient.isActive(key, at: time) {
+                newClient.count(key, time: time, watermark: watermark, priority: settings.priority,
+                                episodes: &episodes, alerts: &alerts) {
+                    AlertSubject(key: user, client: names.text(for: observation.client), user: user)
+                }
             }
         }
         history.recordSuccess(user: user, address: observation.client, at: observation.time)

@@ -87,8 +87,12 @@ public struct FailureDeduplicator: Sendable {
 
     /// Returns true when the failure is the second half of a pair.
     mutating func isDuplicate(_ key: Key, time: Int64, fromErrorLog: Bool, keepFrom: Int64) -> Bool {
-        pending.withValue(for: key, make: { [] }) { list in
-            list.removeAll { $0.time < keepFrom - Self.tolerance }
+        let cutoff = keepFrom - Self.tolerance
+        // Drop keys whose failures are all too old to pair, two per call, so
+        // the map contains only recent failures rather than `maxKeys` old ones.
+        pending.removeStale(limit: 2) { list in list.allSatisfy { $0.time < cutoff } }
+        return pending.withValue(for: key, make: { [] }) { list in
+            list.removeAll { $0.time < cutoff }
             if let index = list.firstIndex(where: { $0.fromErrorLog != fromErrorLog && abs($0.time - time) <= Self.tolerance }) {
                 list.remove(at: index)
                 return true

@@ -4,54 +4,131 @@
 ///
 /// Entries are kept sorted by second. A late event is inserted in place.
 /// Memory is one entry per distinct second still inside the kept span,
-/// whatever the number of events.
+/// whatever the number of events. Up to two entries are stored inline, so
+/// that the many keys with one or two recent seconds (most client
+/// addresses) need no heap storage and no extra cache miss per event.
 struct SecondCounts: Sendable {
-    private(set) var seconds: [Int64] = []
-    private(set) var counts: [Int32] = []
-    /// The sum of `counts`: no window can hold more events than this.
+    struct Entry: Sendable, Equatable {
+        var second: Int64
+        var count: Int32
+    }
+
+    /// The inline entries, valid while `spilled` is empty: `inlineCount` of
+    /// them, oldest first.
+    private var inline0 = Entry(second: 0, count: 0)
+    private var inline1 = Entry(second: 0, count: 0)
+    private var inlineCount = 0
+    /// From the third distinct second on, every entry lives here, from index
+    /// `start` on. Entries before `start` are dropped and leave the array in
+    /// batches, so dropping the oldest second does not move the whole array
+    /// each time.
+    private var spilled: [Entry] = []
+    private var start = 0
+    /// The sum of the kept counts: no window can hold more events than this.
     private(set) var total = 0
 
-    var isEmpty: Bool { seconds.isEmpty }
-    var latest: Int64? { seconds.last }
+    private var isSpilled: Bool { !spilled.isEmpty }
+    private var entryCount: Int { isSpilled ? spilled.count - start : inlineCount }
+
+    private func entry(_ index: Int) -> Entry {
+        isSpilled ? spilled[start + index] : (index == 0 ? inline0 : inline1)
+    }
+
+    var isEmpty: Bool { entryCount == 0 }
+
+    var latest: Int64? {
+        let count = entryCount
+        return count == 0 ? nil : entry(count - 1).second
+    }
+
+    /// The kept seconds with their counts, oldest first.
+    var kept: [Entry] { (0..<entryCount).map(entry) }
 
     /// Adds `count` events at `second`.
     mutating func add(_ second: Int64, count: Int32 = 1) {
         total += Int(count)
-        if let last = seconds.last {
-            if second == last {
-                counts[counts.count - 1] += count
+        if !isSpilled {
+            switch inlineCount {
+            case 0:
+                inline0 = Entry(second: second, count: count)
+                inlineCount = 1
                 return
-            }
-            if second > last {
-                seconds.append(second)
-                counts.append(count)
+            case 1:
+                if second == inline0.second {
+                    inline0.count += count
+                } else if second > inline0.second {
+                    inline1 = Entry(second: second, count: count)
+                    inlineCount = 2
+                } else {
+                    inline1 = inline0
+                    inline0 = Entry(second: second, count: count)
+                    inlineCount = 2
+                }
                 return
+            default:
+                if second == inline1.second {
+                    inline1.count += count
+                    return
+                }
+                if second == inline0.second {
+                    inline0.count += count
+                    return
+                }
+                // A third distinct second: move both inline entries to the array.
+                spilled.reserveCapacity(4)
+                spilled.append(inline0)
+                spilled.append(inline1)
+                start = 0
+                inlineCount = 0
             }
-        } else {
-            seconds.append(second)
-            counts.append(count)
+        }
+
+        let last = spilled.count - 1
+        if second == spilled[last].second {
+            spilled[last].count += count
+            return
+        }
+        if second > spilled[last].second {
+            spilled.append(Entry(second: second, count: count))
             return
         }
         // A late event: find its place from the end, where it most likely belongs.
-        var index = seconds.count - 1
-        while index > 0, seconds[index - 1] >= second { index -= 1 }
-        if seconds[index] == second {
-            counts[index] += count
+        var index = last
+        while index > start, spilled[index - 1].second >= second { index -= 1 }
+        if spilled[index].second == second {
+            spilled[index].count += count
         } else {
-            seconds.insert(second, at: index)
-            counts.insert(count, at: index)
+            spilled.insert(Entry(second: second, count: count), at: index)
         }
     }
 
     /// Drops the entries before `second`.
     mutating func removeBefore(_ second: Int64) {
-        guard let first = seconds.first, first < second else { return }
-        var drop = 0
-        while drop < seconds.count, seconds[drop] < second { drop += 1 }
-        if drop > 0 {
-            for index in 0..<drop { total -= Int(counts[index]) }
-            seconds.removeFirst(drop)
-            counts.removeFirst(drop)
+        if !isSpilled {
+            guard inlineCount > 0, inline0.second < second else { return }
+            total -= Int(inline0.count)
+            if inlineCount == 2, inline1.second >= second {
+                inline0 = inline1
+                inlineCount = 1
+            } else {
+                if inlineCount == 2 { total -= Int(inline1.count) }
+                inlineCount = 0
+            }
+            return
+        }
+
+        guard spilled[start].second < second else { return }
+        while start < spilled.count, spilled[start].second < second {
+            total -= Int(spilled[start].count)
+            start += 1
+        }
+        if start == spilled.count {
+            // Back to inline storage, with no entries.
+            spilled = []
+            start = 0
+        } else if start >= 16, start * 2 >= spilled.count {
+            spilled.removeFirst(start)
+            start = 0
         }
     }
 
@@ -59,17 +136,19 @@ struct SecondCounts: Sendable {
     /// at `end`, that is at seconds `end - length + 1 ... end`, and the first
     /// second with an event in it.
     func count(windowEndingAt end: Int64, length: Int64) -> (count: Int, first: Int64?) {
-        let start = end - length + 1
-        var total = 0
+        let windowStart = end - length + 1
+        var sum = 0
         var first: Int64? = nil
-        var index = seconds.count - 1
-        while index >= 0, seconds[index] > end { index -= 1 }
-        while index >= 0, seconds[index] >= start {
-            total += Int(counts[index])
-            first = seconds[index]
+        var index = entryCount - 1
+        while index >= 0, entry(index).second > end { index -= 1 }
+        while index >= 0 {
+            let current = entry(index)
+            guard current.second >= windowStart else { break }
+            sum += Int(current.count)
+            first = current.second
             index -= 1
         }
-        return (total, first)
+        return (sum, first)
     }
 
     /// Returns the largest count of any window of `length` seconds that
@@ -78,16 +157,19 @@ struct SecondCounts: Sendable {
     func maxCount(windowsContaining second: Int64, length: Int64) -> (count: Int, end: Int64, first: Int64?) {
         var best = count(windowEndingAt: second, length: length)
         var bestEnd = second
-        for index in seconds.indices where seconds[index] > second && seconds[index] < second + length {
-            let candidate = count(windowEndingAt: seconds[index], length: length)
+        for index in 0..<entryCount {
+            let end = entry(index).second
+            guard end > second && end < second + length else { continue }
+            let candidate = count(windowEndingAt: end, length: length)
             if candidate.count > best.count {
                 best = candidate
-                bestEnd = seconds[index]
+                bestEnd = end
             }
         }
         return (best.count, bestEnd, best.first)
     }
 
-    /// Approximate bytes used, for memory accounting.
-    var byteCount: Int { seconds.capacity * 8 + counts.capacity * 4 }
+    /// Approximate heap bytes used, for memory accounting; inline entries are
+    /// part of the owner's size.
+    var byteCount: Int { spilled.capacity * MemoryLayout<Entry>.stride }
 }

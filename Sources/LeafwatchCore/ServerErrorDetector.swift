@@ -121,8 +121,10 @@ struct ServerErrorDetector: Sendable {
             // The ratio rule, over the window that ends at this error.
             let errors = state.errors.count(windowEndingAt: time, length: settings.ratioWindow)
             let requests = state.requests.count(windowEndingAt: time, length: settings.ratioWindow)
+            // Dividing compares exactly at the boundary: 7 of 100 is 7 %, while
+            // 0.07 * 100 is 7.000000000000001 in floating point.
             if requests.count >= settings.ratioMinimumRequests,
-               Double(errors.count) >= settings.ratio * Double(requests.count) {
+               Double(errors.count) / Double(requests.count) >= settings.ratio {
                 trigger = (errors.count, errors.first, time, requests.count)
             }
         }
@@ -136,17 +138,20 @@ struct ServerErrorDetector: Sendable {
         return true
     }
 
+    /// Closes the episodes that have been quiet long enough at `watermark`,
+    /// in the order they were opened.
     mutating func closeQuiet(at watermark: Int64, alerts: inout [Alert]) {
         guard !openKeys.isEmpty else { return }
         let base = settings.base
-        var closed: [String] = []
+        var closed: [(key: String, episode: Episode)] = []
         for key in openKeys {
             let episode = key == "*" ? server.episode : keys.peek(key)?.episode
             guard let episode, episode.isQuiet(at: watermark, quietSpan: quietSpan) else { continue }
-            alerts.append(episode.alert(.close, rule: .serverErrorBurst, threshold: base.threshold, window: base.window))
-            closed.append(key)
+            closed.append((key, episode))
         }
-        for key in closed {
+        closed.sort { $0.episode.number < $1.episode.number }
+        for (key, episode) in closed {
+            alerts.append(episode.alert(.close, rule: .serverErrorBurst, threshold: base.threshold, window: base.window))
             openKeys.remove(key)
             if key == "*" {
                 server.episode = nil
