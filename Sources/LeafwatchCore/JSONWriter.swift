@@ -4,12 +4,30 @@
 /// readers and terminals).
 public struct JSONWriter {
     private var bytes: [UInt8] = []
+    /// Receives the text in pieces when set, so that a large document is
+    /// never held in memory whole.
+    private let sink: (([UInt8]) -> Void)?
     /// Bit `depth` is set when the container at that depth already holds a value.
     private var hasValue: UInt64 = 0
     private var depth = 0
 
     public init() {
+        sink = nil
         bytes.reserveCapacity(1 << 12)
+    }
+
+    /// A writer that hands its text to `sink` in pieces of about 64 KiB;
+    /// call `flush()` at the end.
+    public init(sink: @escaping ([UInt8]) -> Void) {
+        self.sink = sink
+        bytes.reserveCapacity(1 << 17)
+    }
+
+    /// Hands the text written so far to the sink.
+    public mutating func flush() {
+        guard let sink, !bytes.isEmpty else { return }
+        sink(bytes)
+        bytes.removeAll(keepingCapacity: true)
     }
 
     /// The JSON text written so far.
@@ -73,6 +91,12 @@ public struct JSONWriter {
     private mutating func close(_ bracket: UInt8) {
         depth -= 1
         bytes.append(bracket)
+        if sink != nil, bytes.count >= 1 << 16 { flush() }
+    }
+
+    /// Writes a line break between documents, as JSON Lines need.
+    public mutating func newline() {
+        bytes.append(0x0A)
     }
 
     private mutating func appendInteger(_ number: Int64) {

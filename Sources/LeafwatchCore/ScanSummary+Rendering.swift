@@ -4,6 +4,13 @@ extension ScanSummary {
     public func json(files: [String], names: HostNameTable, top: Int? = nil, episodes: EpisodeList? = nil,
                      engine: DetectionEngine? = nil) -> String {
         var writer = JSONWriter()
+        write(to: &writer, files: files, names: names, top: top, episodes: episodes, engine: engine)
+        return writer.output
+    }
+
+    /// Writes the summary as one JSON object and a line break.
+    public func write(to writer: inout JSONWriter, files: [String], names: HostNameTable, top: Int? = nil,
+                      episodes: EpisodeList? = nil, engine: DetectionEngine? = nil) {
         writer.beginObject()
         writer.key("files")
         writer.beginArray()
@@ -33,13 +40,13 @@ extension ScanSummary {
 
         writer.key("clients")
         writer.beginArray()
-        for (_, address, counts) in rankedClients(names: names).prefix(top ?? Int.max) {
+        for (address, counts) in rankedClients().prefix(top ?? Int.max) {
             writer.beginObject()
-            writer.field("address", address)
-            writer.field("requests", counts.requests)
-            writer.field("denied", counts.denied)
-            writer.field("serverErrors", counts.serverErrors)
-            writer.field("errorLogFailures", counts.errorLogFailures)
+            writer.field("address", names.text(for: address))
+            writer.field("requests", Int(counts.requests))
+            writer.field("denied", Int(counts.denied))
+            writer.field("serverErrors", Int(counts.serverErrors))
+            writer.field("errorLogFailures", Int(counts.errorLogFailures))
             writer.endObject()
         }
         writer.endArray()
@@ -94,7 +101,7 @@ extension ScanSummary {
             writer.endObject()
         }
         writer.endObject()
-        return writer.output + "\n"
+        writer.newline()
     }
 
     /// Counts per status class: `1xx` to `5xx`, and `other` for codes outside 100–599.
@@ -139,12 +146,12 @@ extension ScanSummary {
             row([String(status), String(count)], widths: [6, 10])
         }
 
-        let ranked = rankedClients(names: names)
+        let ranked = rankedClients()
         out += "\nClients by 401/403, then 5xx, then requests (\(min(top, ranked.count)) of \(ranked.count))\n"
         let clientWidths = [39, 9, 7, 7, 9]
         row(["ADDRESS", "REQUESTS", "401/403", "5XX", "ERRORLOG"], widths: clientWidths)
-        for (_, address, counts) in ranked.prefix(top) {
-            row([DisplayText.escaped(address, maxBytes: 64), String(counts.requests), String(counts.denied),
+        for (address, counts) in ranked.prefix(top) {
+            row([DisplayText.escaped(names.text(for: address), maxBytes: 64), String(counts.requests), String(counts.denied),
                  String(counts.serverErrors), String(counts.errorLogFailures)], widths: clientWidths)
         }
 

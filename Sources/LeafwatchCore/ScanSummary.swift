@@ -1,14 +1,16 @@
 /// The counts that `leafwatch scan` reports: lines, status codes, clients
 /// and users, accumulated line by line from access and error logs.
 public struct ScanSummary: Sendable {
+    /// Counts per client, 32 bits each, because a scan may hold a million
+    /// clients and the table's size is most of its memory.
     public struct ClientCounts: Sendable, Equatable {
-        public var requests = 0
+        public var requests: Int32 = 0
         /// 401 and 403 responses.
-        public var denied = 0
+        public var denied: Int32 = 0
         /// 500–599 responses.
-        public var serverErrors = 0
+        public var serverErrors: Int32 = 0
         /// Authentication failures and denials in the error log.
-        public var errorLogFailures = 0
+        public var errorLogFailures: Int32 = 0
     }
 
     public struct UserCounts: Sendable, Equatable {
@@ -91,15 +93,14 @@ public struct ScanSummary: Sendable {
 
     /// Clients ordered by 401/403 count, then 5xx count, then requests, then
     /// error-log failures, all descending; ties in address order (IPv4 before
-    /// IPv6, then host names).
-    public func rankedClients(names: HostNameTable) -> [(address: ClientAddress, text: String, counts: ClientCounts)] {
-        let sorted = clients.sorted { a, b in
+    /// IPv6, then host names). Text is made by the caller, entry by entry.
+    public func rankedClients() -> [(key: ClientAddress, value: ClientCounts)] {
+        clients.sorted { a, b in
             let left = (a.value.denied, a.value.serverErrors, a.value.requests, a.value.errorLogFailures)
             let right = (b.value.denied, b.value.serverErrors, b.value.requests, b.value.errorLogFailures)
             if left != right { return left > right }
             return (a.key.kind.rawValue, a.key.high, a.key.low) < (b.key.kind.rawValue, b.key.high, b.key.low)
         }
-        return sorted.map { (address: $0.key, text: names.text(for: $0.key), counts: $0.value) }
     }
 
     /// Users with at least one failure, most failures first; ties by name.

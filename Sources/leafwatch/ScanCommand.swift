@@ -88,7 +88,10 @@ struct ScanCommand {
         records?.flush()
         if let directory = options.stateDirectory, let engine {
             do {
-                try StateFile.write(engine.history, directory: directory, name: StateFile.userHistory)
+                // Addresses older than the history, counted back from the latest line, are forgotten.
+                var history = engine.history
+                if engine.watermark != .min { history.expire(before: engine.watermark) }
+                try StateFile.write(history, directory: directory, name: StateFile.userHistory)
             } catch {
                 printError(error.description)
                 status = max(status, ExitStatus.ioError)
@@ -106,8 +109,10 @@ struct ScanCommand {
         guard !scanners.isEmpty else { return status }
         let episodes = EpisodeList(alerts: alerts)
         if options.json {
-            printOut(summary.json(files: options.files, names: builder.hostNames, top: options.top,
-                                  episodes: options.detect ? episodes : nil, engine: engine))
+            var writer = JSONWriter(sink: { printOut($0) })
+            summary.write(to: &writer, files: options.files, names: builder.hostNames, top: options.top,
+                          episodes: options.detect ? episodes : nil, engine: engine)
+            writer.flush()
         } else {
             printOut(summary.text(files: options.files, names: builder.hostNames, top: options.top ?? 20,
                                   episodes: options.detect ? episodes : nil, engine: engine))
