@@ -7,7 +7,7 @@ public struct JSONWriter {
     /// Receives the text in pieces when set, so that a large document is
     /// never held in memory whole.
     private let sink: (([UInt8]) -> Void)?
-    /// Bit `depth` is set when the container at that depth already holds a value.
+    /// Bit `depth` is set when the container at that depth already contains a value.
     private var hasValue: UInt64 = 0
     private var depth = 0
 
@@ -45,19 +45,6 @@ public struct JSONWriter {
         bytes.append(0x3A)
         hasValue &= ~(1 << UInt64(depth))
     }
-
-    /// Writes an object key given as a literal, which must need no escaping.
-    public mutating func key(_ name: StaticString) {
-        separate()
-        bytes.append(0x22)
-        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        bytes.append(0x22)
-        bytes.append(0x3A)
-        hasValue &= ~(1 << UInt64(depth))
-    }
-
-    public mutating func field(_ name: StaticString, _ number: Int) { key(name); value(number) }
-    public mutating func field(_ name: StaticString, _ text: String) { key(name); value(text) }
 
     public mutating func value(_ number: Int) { separate(); appendInteger(Int64(number)) }
     public mutating func value(_ number: Int64) { separate(); appendInteger(number) }

@@ -103,6 +103,31 @@ public struct ScanSummary: Sendable {
         }
     }
 
+    /// Adds the counts of another summary of other lines, such as one kept
+    /// on another thread. Malformed-line samples stay those of `self`.
+    public mutating func merge(_ other: ScanSummary) {
+        lines += other.lines
+        parsed += other.parsed
+        malformed += other.malformed
+        cut += other.cut
+        errorLogLines += other.errorLogLines
+        if let time = other.firstTime { noteTime(time) }
+        if let time = other.lastTime { noteTime(time) }
+        for (status, count) in other.statusCounts.enumerated() where count > 0 {
+            statusCounts[status] += count
+        }
+        for (address, counts) in other.clients {
+            clients[address, default: ClientCounts()].add(counts)
+        }
+        for (name, counts) in other.users {
+            var merged = users[name, default: UserCounts()]
+            merged.failures += counts.failures
+            merged.successes += counts.successes
+            merged.addresses.formUnion(counts.addresses)
+            users[name] = merged
+        }
+    }
+
     /// Users with at least one failure, most failures first; ties by name.
     public func usersWithFailures() -> [(name: String, counts: UserCounts)] {
         users.filter { $0.value.failures > 0 }.map { (name: $0.key, counts: $0.value) }.sorted { a, b in
@@ -112,6 +137,13 @@ public struct ScanSummary: Sendable {
 }
 
 extension ScanSummary.ClientCounts {
+    mutating func add(_ other: ScanSummary.ClientCounts) {
+        requests += other.requests
+        denied += other.denied
+        serverErrors += other.serverErrors
+        errorLogFailures += other.errorLogFailures
+    }
+
     @inline(__always)
     mutating func record(denied isDenied: Bool, serverError isServerError: Bool) {
         requests += 1

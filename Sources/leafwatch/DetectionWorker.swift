@@ -3,13 +3,13 @@ import Foundation
 import LeafwatchCore
 import Synchronization
 
-/// Runs the detectors and the user table on a second thread while the scan
-/// reads and parses on the first, so that a scan with detectors takes about
+/// Runs the detectors, the per-request counts and the user table on a
+/// second thread while the scan reads and parses on the first, so that a scan with detectors takes about
 /// as long as the larger of the two jobs instead of their sum. Observations
 /// travel in batches, in the order the merge produced them, so the result is
 /// the same as on one thread.
 final class DetectionWorker: @unchecked Sendable {
-    // `engine`, `alerts`, `users` and `duplicates` are touched only by the
+    // `engine`, `alerts`, `counts` and `duplicates` are touched only by the
     // worker thread until `finish()` has waited for it; the channel hands
     // batches over with a mutex and semaphores.
 
@@ -21,7 +21,8 @@ final class DetectionWorker: @unchecked Sendable {
 
     private var engine: DetectionEngine?
     private var alerts: [Alert] = []
-    private var users = ScanSummary()
+    /// Requests and users; the reading thread counts lines, malformed lines and error-log lines.
+    private var counts = ScanSummary()
     private var duplicates: FailureDeduplicator
     private var latest = Int64.min
     private let maxLateness: Int64
@@ -55,17 +56,18 @@ final class DetectionWorker: @unchecked Sendable {
     }
 
     /// Waits for the worker to process every batch and returns its results.
-    func finish() -> (engine: DetectionEngine?, alerts: [Alert], users: [String: ScanSummary.UserCounts]) {
+    func finish() -> (engine: DetectionEngine?, alerts: [Alert], counts: ScanSummary) {
         channel.close()
         done.wait()
-        return (engine, alerts, users.users)
+        return (engine, alerts, counts)
     }
 
     private func process(_ observation: Observation, names: HostNameTable) {
+        if case .request = observation.kind { counts.addRequest(observation) }
         engine?.process(observation, names: names, alerts: &alerts)
         latest = max(latest, observation.time)
         if !observation.isAuthFailure || !duplicates.isDuplicate(observation, keepFrom: latest - maxLateness) {
-            users.addUserActivity(observation)
+            counts.addUserActivity(observation)
         }
     }
 }

@@ -120,8 +120,8 @@ final class FileScanner {
                                      reason: "no match for format '\(parser.format.source)'")
             return nil
         }
+        // The detection thread counts the request into its summary.
         let observation = builder.observation(parser, line: bytes)
-        summary.addRequest(observation)
         records?.write(parser, line: bytes, path: path, number: number)
         return observation
     }
