@@ -104,8 +104,10 @@ public struct ScanSummary: Sendable {
     }
 
     /// Adds the counts of another summary of other lines, such as one kept
-    /// on another thread. Malformed-line samples stay those of `self`.
-    public mutating func merge(_ other: ScanSummary) {
+    /// on another thread, and leaves `other` without clients and users.
+    /// The larger tables are moved rather than copied, so that a million
+    /// clients are never held twice. Malformed-line samples stay those of `self`.
+    public mutating func merge(_ other: inout ScanSummary) {
         lines += other.lines
         parsed += other.parsed
         malformed += other.malformed
@@ -116,9 +118,14 @@ public struct ScanSummary: Sendable {
         for (status, count) in other.statusCounts.enumerated() where count > 0 {
             statusCounts[status] += count
         }
+
+        if other.clients.count > clients.count { swap(&clients, &other.clients) }
         for (address, counts) in other.clients {
             clients[address, default: ClientCounts()].add(counts)
         }
+        other.clients = [:]
+
+        if other.users.count > users.count { swap(&users, &other.users) }
         for (name, counts) in other.users {
             var merged = users[name, default: UserCounts()]
             merged.failures += counts.failures
@@ -126,6 +133,7 @@ public struct ScanSummary: Sendable {
             merged.addresses.formUnion(counts.addresses)
             users[name] = merged
         }
+        other.users = [:]
     }
 
     /// Users with at least one failure, most failures first; ties by name.

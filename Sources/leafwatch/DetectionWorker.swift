@@ -59,7 +59,12 @@ final class DetectionWorker: @unchecked Sendable {
     func finish() -> (engine: DetectionEngine?, alerts: [Alert], counts: ScanSummary) {
         channel.close()
         done.wait()
-        return (engine, alerts, counts)
+        // Moved out, so that the caller's copy is the only one and changes in place.
+        let result = (engine, alerts, counts)
+        engine = nil
+        alerts = []
+        counts = ScanSummary()
+        return result
     }
 
     private func process(_ observation: Observation, names: HostNameTable) {

@@ -83,8 +83,8 @@ struct ScanCommand {
             }
         }
         worker.send(DetectionWorker.Batch(observations: batch, names: builder.hostNames))
-        let (engine, alerts, counts) = worker.finish()
-        summary.merge(counts)
+        var (engine, alerts, counts) = worker.finish()
+        summary.merge(&counts)
         records?.flush()
         if let directory = options.stateDirectory, let engine {
             do {
