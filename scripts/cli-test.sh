@@ -187,5 +187,15 @@ expect "sample alerts the spray, the burst and greta" json "sorted((a['rule'], a
 # 18 failed logins and 3 denials appear in both logs.
 expect "a failure in both logs counts once" json "d['detection']['duplicateFailures'] == 18 + 3 and [u for u in d['users'] if u['name'] == 'greta'][0]['failures'] == 4"
 
+# The address history carries over between runs with --state.
+printf '[NewClientForUser]\nLearningPeriod=1d\n[Input]\nTimeZone=Europe/Berlin\n' >"$work/learn.conf"
+printf '203.0.113.50 - greta [05/Dec/2026:10:00:00 +0100] "GET /portal/checkin HTTP/1.1" 200 5120 "-" "-"\n' >"$work/later.log"
+check "state first run" 0 "$binary" scan --json --config "$work/learn.conf" --state "$work/state" samples/access.log samples/error.log
+expect "state file is written" test -s "$work/state/users.json"
+check "state second run" 0 "$binary" scan --json --config "$work/learn.conf" --state "$work/state" "$work/later.log"
+expect "new address alerts with history" json "[(a['rule'], a['key'], a['client']) for a in d['alerts']] == [('new-client-for-user', 'greta', '203.0.113.50')]"
+check "no state" 0 "$binary" scan --json --config "$work/learn.conf" "$work/later.log"
+expect "no alert without history" json "d['alerts'] == []"
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -32,7 +32,7 @@ extension Alert {
             what = "\(count) failed logins for user '\(who)'"
         case .newClientForUser:
             let address = DisplayText.escaped(client ?? "?", maxBytes: 64)
-            what = "user '\(who)' logged in from new address \(address) (\(count) requests)"
+            what = "user '\(who)' logged in from new address \(address) (\(count) \(count == 1 ? "request" : "requests"))"
         case .serverErrorBurst:
             let scope = key == "*" ? "the server" : "virtual host \(who)"
             let ratio = requests.map { ", \(count) of \($0) requests" } ?? ""
