@@ -4,14 +4,15 @@ import LeafwatchCore
 import Synchronization
 
 /// Runs the detectors, the per-request counts and the user table on a
-/// second thread while the scan reads and parses on the first, so that a scan with detectors takes about
-/// as long as the larger of the two jobs instead of their sum. Observations
+/// second thread while the scan reads and parses on the first, so that a
+/// scan with detectors takes about as long as the larger of the two jobs
+/// instead of their sum. Observations
 /// travel in batches, in the order the merge produced them, so the result is
 /// the same as on one thread.
 final class DetectionWorker: @unchecked Sendable {
-    // `engine`, `alerts`, `counts` and `duplicates` are touched only by the
-    // worker thread until `finish()` has waited for it; the channel hands
-    // batches over with a mutex and semaphores.
+    // `engine`, `alerts` and `counts` are touched only by the worker thread
+    // between `start()` and the end of `run()`, which `finish()` waits for.
+    // The channel hands batches over with a mutex and semaphores.
 
     struct Batch: Sendable {
         var observations: [Observation]
@@ -23,8 +24,7 @@ final class DetectionWorker: @unchecked Sendable {
     private var alerts: [Alert] = []
     /// Requests and users; the reading thread counts lines, malformed lines and error-log lines.
     private var counts = ScanSummary()
-    private var duplicates: FailureDeduplicator
-    private var latest = Int64.min
+    private let duplicates: FailureDeduplicator
     private let maxLateness: Int64
     private let channel = BatchChannel(capacity: 4)
     private let done = DispatchSemaphore(value: 0)
@@ -38,16 +38,39 @@ final class DetectionWorker: @unchecked Sendable {
     /// Starts the worker thread.
     func start() {
         let thread = Thread { [self] in
-            while let batch = channel.receive() {
-                for observation in batch.observations {
-                    process(observation, names: batch.names)
-                }
-            }
-            engine?.finish(alerts: &alerts)
+            run()
             done.signal()
         }
         thread.name = "leafwatch-detect"
         thread.start()
+    }
+
+    /// The worker thread's loop. The state lives in local variables while it
+    /// runs, because each access to a class property costs a dynamic
+    /// exclusivity check.
+    private func run() {
+        var engine = self.engine.take()
+        var alerts: [Alert] = []
+        var counts = ScanSummary()
+        var duplicates = self.duplicates
+        var latest = Int64.min
+        let maxLateness = self.maxLateness
+
+        while let batch = channel.receive() {
+            for observation in batch.observations {
+                if case .request = observation.kind { counts.addRequest(observation) }
+                engine?.process(observation, names: batch.names, alerts: &alerts)
+                latest = max(latest, observation.time)
+                if !observation.isAuthFailure || !duplicates.isDuplicate(observation, keepFrom: latest - maxLateness) {
+                    counts.addUserActivity(observation)
+                }
+            }
+        }
+        engine?.finish(alerts: &alerts)
+
+        self.engine = engine
+        self.alerts = alerts
+        self.counts = counts
     }
 
     /// Hands a batch to the worker; waits while the worker is several batches behind.
@@ -65,15 +88,6 @@ final class DetectionWorker: @unchecked Sendable {
         alerts = []
         counts = ScanSummary()
         return result
-    }
-
-    private func process(_ observation: Observation, names: HostNameTable) {
-        if case .request = observation.kind { counts.addRequest(observation) }
-        engine?.process(observation, names: names, alerts: &alerts)
-        latest = max(latest, observation.time)
-        if !observation.isAuthFailure || !duplicates.isDuplicate(observation, keepFrom: latest - maxLateness) {
-            counts.addUserActivity(observation)
-        }
     }
 }
 
