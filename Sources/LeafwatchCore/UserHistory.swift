@@ -7,6 +7,10 @@
 /// changes within its /64. An address not seen for `history` seconds is
 /// forgotten. Each user keeps at most `maxAddressesPerUser` networks (the
 /// least recently seen is dropped first).
+///
+/// NOTE: a client logged as a host name is stored by its index in one run's
+/// `HostNameTable`, so in a history saved with `--state` it does not match
+/// the same name in a later run.
 public struct UserHistory: Sendable, Codable, Equatable {
     public struct Entry: Sendable, Codable, Equatable {
         /// First successful request of the user, event time.
