@@ -120,8 +120,9 @@ final class FileScanner {
                                      reason: "no match for format '\(parser.format.source)'")
             return nil
         }
-        // The detection thread counts the request into its summary.
+        // Without detectors the second thread has little to do, so it counts the requests.
         let observation = builder.observation(parser, line: bytes)
+        if options.detect { summary.addRequest(observation) }
         records?.write(parser, line: bytes, path: path, number: number)
         return observation
     }
