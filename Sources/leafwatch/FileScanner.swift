@@ -60,6 +60,47 @@ final class FileScanner {
         }
     }
 
+    /// Appends the observations of the next lines to `observations` until it
+    /// contains `limit` of them or the file ends, counting every line read
+    /// into `summary`. Returns false once the file has ended.
+    func fill(_ observations: inout [Observation], limit: Int, summary: inout ScanSummary, builder: inout ObservationBuilder,
+              records: inout RecordWriter?) throws -> Bool {
+        if case .detecting = state {
+            try detect(summary: &summary)
+        }
+        guard case .access = state, buffered.isEmpty else {
+            // The general path: detection lines still buffered, error logs, unrecognized files.
+            while observations.count < limit {
+                guard let observation = try next(summary: &summary, builder: &builder, records: &records) else { return false }
+                observations.append(observation)
+            }
+            return true
+        }
+
+        // Access logs: the parser stays out of its property for the whole batch.
+        var parser = accessParser.take()!
+        do {
+            while observations.count < limit {
+                guard let line = try reader.nextLine() else {
+                    accessParser = parser
+                    return false
+                }
+                if line.isCut {
+                    summary.addMalformedLine(line.bytes, path: path, lineNumber: line.number, isCut: true,
+                                             reason: "line longer than \(options.maxLineLength) bytes")
+                } else if let observation = processAccess(line.bytes, number: line.number, parser: &parser, summary: &summary,
+                                                          builder: &builder, records: &records) {
+                    observations.append(observation)
+                }
+            }
+        } catch {
+            accessParser = parser
+            throw error
+        }
+        accessParser = parser
+        return true
+    }
+
     /// Reads the first lines and picks the format from them.
     private func detect(summary: inout ScanSummary) throws {
         while buffered.count < ScanCommand.detectionLines, let line = try reader.nextLine() {

@@ -48,38 +48,63 @@ struct ScanCommand {
             }
         }
 
-        // Open every file and read its first observation.
+        // Open every file.
         var scanners: [FileScanner] = []
-        var heads: [Observation?] = []
         for path in options.files {
             let displayPath = path == "-" ? "standard input" : DisplayText.escaped(path, maxBytes: 4096)
             do {
-                let scanner = try FileScanner(path: path, displayPath: displayPath, options: options, format: options.format)
-                scanners.append(scanner)
-                heads.append(try scanner.next(summary: &summary, builder: &builder, records: &records))
+                scanners.append(try FileScanner(path: path, displayPath: displayPath, options: options, format: options.format))
             } catch {
                 fail(error, path: displayPath)
             }
         }
 
-        // Merge: always take the earliest observation among the files' next ones.
-        while true {
-            var earliest = -1
-            for index in heads.indices {
-                guard let head = heads[index] else { continue }
-                if earliest < 0 || head.time < heads[earliest]!.time { earliest = index }
+        // Read each file in batches of observations.
+        var pending = [[Observation]](repeating: [], count: scanners.count)
+        var positions = [Int](repeating: 0, count: scanners.count)
+        var ended = [Bool](repeating: false, count: scanners.count)
+        func refill(_ index: Int) {
+            pending[index].removeAll(keepingCapacity: true)
+            positions[index] = 0
+            while !ended[index] && pending[index].isEmpty {
+                do {
+                    ended[index] = try !scanners[index].fill(&pending[index], limit: Self.batchSize, summary: &summary,
+                                                             builder: &builder, records: &records)
+                } catch {
+                    fail(error, path: scanners[index].path)
+                    ended[index] = true
+                }
             }
-            guard earliest >= 0 else { break }
-            batch.append(heads[earliest]!)
-            if batch.count == Self.batchSize {
-                worker.send(DetectionWorker.Batch(observations: batch, names: builder.hostNames))
-                batch.removeAll(keepingCapacity: true)
+        }
+
+        if scanners.count == 1 {
+            // One file needs no merge: its batches go to the detection thread as they are.
+            while true {
+                refill(0)
+                if pending[0].isEmpty { break }
+                worker.send(DetectionWorker.Batch(observations: pending[0], names: builder.hostNames))
             }
-            do {
-                heads[earliest] = try scanners[earliest].next(summary: &summary, builder: &builder, records: &records)
-            } catch {
-                fail(error, path: scanners[earliest].path)
-                heads[earliest] = nil
+        } else {
+            // Merge: always take the earliest observation among the files' next ones.
+            for index in scanners.indices { refill(index) }
+            while true {
+                var earliest = -1
+                var earliestTime = Int64.max
+                for index in scanners.indices where positions[index] < pending[index].count {
+                    let time = pending[index][positions[index]].time
+                    if earliest < 0 || time < earliestTime {
+                        earliest = index
+                        earliestTime = time
+                    }
+                }
+                guard earliest >= 0 else { break }
+                batch.append(pending[earliest][positions[earliest]])
+                positions[earliest] += 1
+                if positions[earliest] == pending[earliest].count { refill(earliest) }
+                if batch.count == Self.batchSize {
+                    worker.send(DetectionWorker.Batch(observations: batch, names: builder.hostNames))
+                    batch.removeAll(keepingCapacity: true)
+                }
             }
         }
         worker.send(DetectionWorker.Batch(observations: batch, names: builder.hostNames))
