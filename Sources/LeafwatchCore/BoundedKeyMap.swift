@@ -6,9 +6,9 @@
 /// Keys and values sit in arrays indexed by slot, and the recency list is
 /// two arrays of 32-bit slot numbers, so that marking a key as used touches
 /// a few bytes rather than whole entries.
-struct BoundedKeyMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+struct BoundedKeyMap<Key: SlotIndexKey, Value: Sendable>: Sendable {
     let maxKeys: Int
-    private var indices: [Key: Int] = [:]
+    private var indices = SlotIndex<Key>()
     private var keys: [Key] = []
     private var values: [Value] = []
     /// The next more and less recently used slot; -1 at either end.
@@ -30,7 +30,7 @@ struct BoundedKeyMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     var count: Int { indices.count }
-    var isEmpty: Bool { indices.isEmpty }
+    var isEmpty: Bool { indices.count == 0 }
 
     /// Calls `body` with the value for `key`, created with `make` when
     /// missing, and marks the key as used. When the map is full, the least
@@ -39,7 +39,7 @@ struct BoundedKeyMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         for key: Key, make: () -> Value, evicted: (Key, Value) -> Void = { _, _ in },
         _ body: (inout Value) -> Result
     ) -> Result {
-        if let slot = indices[key] {
+        if let slot = indices.slot(of: key, keyAt: { keys[$0] }) {
             moveToNewest(Int32(truncatingIfNeeded: slot))
             return body(&values[slot])
         }
@@ -53,7 +53,7 @@ struct BoundedKeyMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             slot = Int(oldest)
             unlink(oldest)
             let evictedKey = keys[slot]
-            indices[evictedKey] = nil
+            indices.remove(evictedKey, keyAt: { keys[$0] })
             evictions += 1
             evicted(evictedKey, values[slot])
             keys[slot] = key
@@ -65,25 +65,25 @@ struct BoundedKeyMap<Key: Hashable & Sendable, Value: Sendable>: Sendable {
             newer.append(-1)
             older.append(-1)
         }
-        indices[key] = slot
+        indices.insert(key, slot: slot, keyAt: { keys[$0] })
         linkAsNewest(Int32(truncatingIfNeeded: slot))
         return body(&values[slot])
     }
 
     /// Returns the value for `key` without marking it as used.
     func peek(_ key: Key) -> Value? {
-        indices[key].map { values[$0] }
+        indices.slot(of: key, keyAt: { keys[$0] }).map { values[$0] }
     }
 
     /// Changes an existing value without marking it as used.
     mutating func update(_ key: Key, _ body: (inout Value) -> Void) {
-        guard let slot = indices[key] else { return }
+        guard let slot = indices.slot(of: key, keyAt: { keys[$0] }) else { return }
         body(&values[slot])
     }
 
     /// Removes `key`.
     mutating func remove(_ key: Key) {
-        guard let slot = indices.removeValue(forKey: key) else { return }
+        guard let slot = indices.remove(key, keyAt: { keys[$0] }) else { return }
         unlink(Int32(truncatingIfNeeded: slot))
         freeSlots.append(slot)
     }

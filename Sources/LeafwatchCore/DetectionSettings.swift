@@ -41,7 +41,7 @@ public struct DetectionSettings: Sendable, Equatable {
 }
 
 /// A user and one of the networks the user logs in from.
-struct UserNetwork: Hashable, Sendable {
+struct UserNetwork: SlotIndexKey {
     var user: String
     var network: ClientAddress
 }
@@ -51,7 +51,7 @@ struct UserNetwork: Hashable, Sendable {
 /// same client, at most `tolerance` seconds apart, count once. The first of
 /// the pair to arrive counts; the second is dropped.
 public struct FailureDeduplicator: Sendable {
-    struct Key: Hashable, Sendable {
+    struct Key: SlotIndexKey {
         var client: ClientAddress
         /// The user for authentication failures; nil for denials.
         var user: String?

@@ -41,7 +41,7 @@ public struct EpisodeSettings: Sendable, Equatable {
 /// less than 600 s apart. An event that arrives late (but within the
 /// lateness tolerance) is counted at its own time and can complete a window
 /// that ends after it. Reads no clock: all times are event times.
-struct ThresholdDetector<Key: Hashable & Sendable>: Sendable {
+struct ThresholdDetector<Key: SlotIndexKey>: Sendable {
     struct State: Sendable {
         var window = SecondCounts()
         /// Whether the key has an entry in `openEpisodes`.
