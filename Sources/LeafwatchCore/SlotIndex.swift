@@ -15,8 +15,9 @@ extension String: SlotIndexKey {}
 extension ClientAddress: SlotIndexKey {
     /// Mixes the two address words in sequence with a per-process random
     /// seed. Each step is a bijection, so addresses that differ only in one
-    /// word never share a full hash, and without the seed a client cannot
-    /// choose addresses that share a table position.
+    /// word never share a full hash, and which addresses share a table
+    /// position depends on the seed, which clients do not see. The mix is
+    /// fast, not cryptographic.
     func slotHash(seed: UInt64) -> UInt64 {
         SlotIndex<ClientAddress>.mix(SlotIndex<ClientAddress>.mix(high ^ seed) ^ low)
     }
@@ -36,7 +37,8 @@ struct SlotIndex<Key: SlotIndexKey>: Sendable {
         seed = generator.next()
     }
 
-    /// The finalizer of splitmix64: a bijection on 64 bits that spreads every input bit.
+    /// Scrambles `value` with the finalizer of splitmix64, a bijection on
+    /// 64 bits that spreads every input bit.
     @inline(__always)
     static func mix(_ value: UInt64) -> UInt64 {
         var z = value &+ 0x9E37_79B9_7F4A_7C15
