@@ -3,10 +3,10 @@ import Foundation
 import LeafwatchCore
 import Synchronization
 
-/// Runs the detectors and the user table (and the per-request counts when
-/// no detectors run) on a second thread while the scan reads and parses on
-/// the first, so that a scan takes about as long as the larger of the two
-/// jobs instead of their sum. Observations
+/// Runs the detectors, the per-request counts and the user table on a
+/// second thread while the scan reads and parses on the first, so that a
+/// scan takes about as long as the larger of the two jobs instead of their
+/// sum. Observations
 /// travel in batches, in the order the merge produced them, so the result is
 /// the same as on one thread.
 final class DetectionWorker: @unchecked Sendable {
@@ -22,8 +22,8 @@ final class DetectionWorker: @unchecked Sendable {
 
     private var engine: DetectionEngine?
     private var alerts: [Alert] = []
-    /// Users, and requests when no detectors run; the reading thread counts
-    /// lines, malformed lines and error-log lines.
+    /// Requests and users; the reading thread counts lines, malformed lines
+    /// and error-log lines.
     private var counts = ScanSummary()
     private let duplicates: FailureDeduplicator
     private let maxLateness: Int64
@@ -51,8 +51,6 @@ final class DetectionWorker: @unchecked Sendable {
     /// exclusivity check.
     private func run() {
         var engine = self.engine.take()
-        // The reading thread counts requests while the detectors keep this one busy.
-        let countsRequests = engine == nil
         var alerts: [Alert] = []
         var counts = ScanSummary()
         var duplicates = self.duplicates
@@ -61,7 +59,7 @@ final class DetectionWorker: @unchecked Sendable {
 
         while let batch = channel.receive() {
             for observation in batch.observations {
-                if countsRequests, case .request = observation.kind { counts.addRequest(observation) }
+                if case .request = observation.kind { counts.addRequest(observation) }
                 engine?.process(observation, names: batch.names, alerts: &alerts)
                 latest = max(latest, observation.time)
                 if !observation.isAuthFailure || !duplicates.isDuplicate(observation, keepFrom: latest - maxLateness) {

@@ -161,9 +161,8 @@ final class FileScanner {
                                      reason: "no match for format '\(parser.format.source)'")
             return nil
         }
-        // Without detectors the second thread has little to do, so it counts the requests.
+        // The detection thread counts the request into its summary.
         let observation = builder.observation(parser, line: bytes)
-        if options.detect { summary.addRequest(observation) }
         records?.write(parser, line: bytes, path: path, number: number)
         return observation
     }
