@@ -11,8 +11,8 @@ extension AccessLogParser {
     }
 
     /// Reads a common or combined line with straight-line code: single spaces
-    /// between fields, no field empty, no `""` in an unquoted field. Returns
-    /// false for anything else, and the general reader then decides; for
+    /// between fields, no field empty, no `""` in an unquoted field. For
+    /// anything else it returns false and the general reader decides. For
     /// every line it accepts, it finds the same fields as the general reader,
     /// which a test checks over the corpus.
     static func parseCombined(
@@ -103,7 +103,7 @@ extension AccessLogParser {
         end - start == 2 && line[start] == ASCII.quote && line[start + 1] == ASCII.quote
     }
 
-    /// The bytes of a string literal, without copying them.
+    /// Returns the bytes of a string literal without copying them.
     @inline(__always)
     private static func literal(_ text: StaticString) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)

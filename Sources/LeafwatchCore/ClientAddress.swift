@@ -31,7 +31,7 @@ public struct ClientAddress: Hashable, Sendable {
         hasher.combine(low)
     }
 
-    /// An IPv4 address from its 32-bit value.
+    /// Creates an IPv4 address from its 32-bit value.
     public init(ipv4 value: UInt32) {
         self.init(high: 0, low: 0xFFFF_0000_0000 | UInt64(value), kind: .ipv4)
     }

@@ -14,7 +14,7 @@ public struct DetectionSettings: Sendable, Equatable {
 
     public init() {}
 
-    /// The settings of a loaded configuration.
+    /// Creates the settings of a loaded configuration.
     public init(configuration: Configuration) {
         let c = configuration
         authFailuresPerIP = DetectorSettings(enabled: c.authFailuresPerIP.enabled, threshold: c.authFailuresPerIP.threshold,

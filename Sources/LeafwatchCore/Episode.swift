@@ -1,4 +1,4 @@
-/// What an alert names besides its counts, fixed when the episode opens.
+/// The names an alert carries besides its counts, fixed when the episode opens.
 public struct AlertSubject: Sendable, Equatable {
     public var key: String
     public var client: String?

@@ -16,8 +16,8 @@ public struct JSONWriter {
         bytes.reserveCapacity(1 << 12)
     }
 
-    /// A writer that hands its text to `sink` in pieces of about 64 KiB;
-    /// call `flush()` at the end.
+    /// Creates a writer that hands its text to `sink` in pieces of about
+    /// 64 KiB. Call `flush()` at the end.
     public init(sink: @escaping ([UInt8]) -> Void) {
         self.sink = sink
         bytes.reserveCapacity(1 << 17)

@@ -67,7 +67,7 @@ public struct LocalTimeConverter: Sendable {
         let quarter = localSeconds >= 0 ? localSeconds / 900 : (localSeconds - 899) / 900
         if quarter != cachedQuarter {
             // The quarter's start decides the offset, so that every second of a
-            // repeated hour gets the same answer regardless of arrival order.
+            // repeated hour gets the same offset regardless of arrival order.
             let start = quarter * 900
             cachedOffset = start - zone.utc(fromLocal: start)
             cachedQuarter = quarter

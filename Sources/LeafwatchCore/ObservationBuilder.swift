@@ -136,8 +136,8 @@ public struct ObservationBuilder: Sendable {
         return ignorePaths.contains { $0.matches(path) }
     }
 
-    /// The target of a request line: after the first space, before the last
-    /// space when more than one follows. Cheaper than `RequestLine.split`,
+    /// Returns the target of a request line: after the first space, before
+    /// the last space when more than one follows. Cheaper than `RequestLine.split`,
     /// which also validates the method and protocol.
     @inline(__always)
     static func target(of request: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {

@@ -1,13 +1,4 @@
 extension ScanSummary {
-    /// Renders the summary as one JSON object. `top` limits the client and
-    /// user arrays; nil writes them all.
-    public func json(files: [String], names: HostNameTable, top: Int? = nil, episodes: EpisodeList? = nil,
-                     engine: DetectionEngine? = nil) -> String {
-        var writer = JSONWriter()
-        write(to: &writer, files: files, names: names, top: top, episodes: episodes, engine: engine)
-        return writer.output
-    }
-
     /// Writes the summary as one JSON object and a line break.
     public func write(to writer: inout JSONWriter, files: [String], names: HostNameTable, top: Int? = nil,
                       episodes: EpisodeList? = nil, engine: DetectionEngine? = nil) {
@@ -54,30 +45,14 @@ extension ScanSummary {
         writer.key("usersWithFailures")
         writer.beginArray()
         for (name, counts) in usersWithFailures().prefix(top ?? Int.max) {
-            writer.beginObject()
-            writer.field("name", name)
-            writer.field("failures", counts.failures)
-            writer.field("successes", counts.successes)
-            writer.key("addresses")
-            writer.beginArray()
-            for address in counts.addresses.map({ names.text(for: $0) }).sorted() { writer.value(address) }
-            writer.endArray()
-            writer.endObject()
+            Self.writeUser(name, counts, names: names, to: &writer)
         }
         writer.endArray()
 
         writer.key("users")
         writer.beginArray()
         for (name, counts) in users.sorted(by: { $0.key < $1.key }) {
-            writer.beginObject()
-            writer.field("name", name)
-            writer.field("failures", counts.failures)
-            writer.field("successes", counts.successes)
-            writer.key("addresses")
-            writer.beginArray()
-            for address in counts.addresses.map({ names.text(for: $0) }).sorted() { writer.value(address) }
-            writer.endArray()
-            writer.endObject()
+            Self.writeUser(name, counts, names: names, to: &writer)
         }
         writer.endArray()
 
@@ -102,6 +77,18 @@ extension ScanSummary {
         }
         writer.endObject()
         writer.newline()
+    }
+
+    private static func writeUser(_ name: String, _ counts: UserCounts, names: HostNameTable, to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.field("name", name)
+        writer.field("failures", counts.failures)
+        writer.field("successes", counts.successes)
+        writer.key("addresses")
+        writer.beginArray()
+        for address in counts.addresses.map({ names.text(for: $0) }).sorted() { writer.value(address) }
+        writer.endArray()
+        writer.endObject()
     }
 
     /// Counts per status class: `1xx` to `5xx`, and `other` for codes outside 100–599.

@@ -19,7 +19,7 @@ public struct ServerErrorSettings: Sendable, Equatable {
 
 /// 500–599 responses across the server (key `*`) and per virtual host. An
 /// episode opens when the count rule holds (at least `threshold` 5xx within
-/// `window`) or the ratio rule holds (at least `ratio` of at least
+/// `window`) or the ratio rule is met (at least `ratio` of at least
 /// `ratioMinimumRequests` requests within `ratioWindow` were 5xx). The
 /// episode counts 5xx responses.
 struct ServerErrorDetector: Sendable {

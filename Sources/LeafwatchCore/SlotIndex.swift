@@ -92,9 +92,9 @@ struct SlotIndex<Key: SlotIndexKey>: Sendable {
         var hole = position
         var next = (position + 1) & mask
         while table[next] >= 0 {
-            let wanted = home(keyAt(Int(table[next])))
-            let distanceToHole = (hole - wanted) & mask
-            let distanceToNext = (next - wanted) & mask
+            let wantedPosition = home(keyAt(Int(table[next])))
+            let distanceToHole = (hole - wantedPosition) & mask
+            let distanceToNext = (next - wantedPosition) & mask
             if distanceToHole < distanceToNext {
                 table[hole] = table[next]
                 table[next] = -1

@@ -36,7 +36,7 @@ public struct EpisodeSettings: Sendable, Equatable {
 /// Counts events per key in an exact sliding window and runs an episode
 /// per key: "at least `threshold` events within `window` seconds".
 ///
-/// A window of length W ending at second t holds the events of seconds
+/// A window of length W ending at second t contains the events of seconds
 /// t−W+1 … t, so 5 events within 600 s means the first and the fifth are
 /// less than 600 s apart. An event that arrives late (but within the
 /// lateness tolerance) is counted at its own time and can complete a window

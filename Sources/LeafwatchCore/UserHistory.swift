@@ -29,7 +29,7 @@ public struct UserHistory: Sendable, Codable, Equatable {
         self.ipv6PrefixLength = ipv6PrefixLength
     }
 
-    /// The network an address belongs to for this history.
+    /// Returns the network an address belongs to for this history.
     public func network(of address: ClientAddress) -> ClientAddress {
         guard address.kind == .ipv6, ipv6PrefixLength < 128 else { return address }
         let bits = ipv6PrefixLength
@@ -47,7 +47,7 @@ public struct UserHistory: Sendable, Codable, Equatable {
         return time - lastSeen <= history
     }
 
-    /// The time of the user's first success, or nil for a user never seen.
+    /// Returns the time of the user's first success, or nil for a user never seen.
     public func firstSeen(user: String) -> Int64? {
         users[user]?.firstSeen
     }

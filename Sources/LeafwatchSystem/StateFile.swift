@@ -3,10 +3,10 @@ import Glibc
 #endif
 import Foundation
 
-/// JSON state files in the state directory, written atomically: the data
+/// JSON state files in the state directory, written atomically. The data
 /// goes to a temporary file in the same directory, is flushed to disk with
-/// fsync, and is renamed over the old file, so a crash leaves either the old
-/// or the new file, never a partial one.
+/// fsync, and is renamed over the old file. A crash therefore leaves either
+/// the old or the new file, never a partial one.
 public enum StateFile {
     /// The users' address history.
     public static let userHistory = "users.json"

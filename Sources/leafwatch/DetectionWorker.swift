@@ -4,9 +4,8 @@ import LeafwatchCore
 import Synchronization
 
 /// Runs the detectors, the per-request counts and the user table on a
-/// second thread while the scan reads and parses on the first, so that a
-/// scan takes about as long as the larger of the two jobs instead of their
-/// sum. Observations
+/// second thread while the scan reads and parses on the first. A scan then
+/// takes about as long as the larger of the two jobs instead of their sum. Observations
 /// travel in batches, in the order the merge produced them, so the result is
 /// the same as on one thread.
 final class DetectionWorker: @unchecked Sendable {
@@ -46,9 +45,9 @@ final class DetectionWorker: @unchecked Sendable {
         thread.start()
     }
 
-    /// The worker thread's loop. The state lives in local variables while it
-    /// runs, because each access to a class property costs a dynamic
-    /// exclusivity check.
+    /// Processes batches until the channel closes. The state lives in local
+    /// variables meanwhile, because each access to a class property costs a
+    /// dynamic exclusivity check.
     private func run() {
         var engine = self.engine.take()
         var alerts: [Alert] = []

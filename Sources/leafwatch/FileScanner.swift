@@ -1,10 +1,10 @@
 import LeafwatchCore
 import LeafwatchSystem
 
-/// One input file of a scan: recognizes its format from the first lines
+/// One input file of a scan. It recognizes the format from the first lines
 /// unless one was given, counts every line into the summary, and hands out
-/// the observations of its lines one at a time, so that several files can
-/// be merged in time order.
+/// the observations of its lines in order, so that several files can be
+/// merged in time order.
 final class FileScanner {
     private typealias BufferedLine = (bytes: [UInt8], number: Int, isCut: Bool)
 
