@@ -88,6 +88,7 @@ extension Configuration {
             ]),
             RenderedSection(name: "State", lines: [
                 ("Directory", state.directory),
+                ("CheckpointInterval", TimeSpan.format(seconds: state.checkpointInterval)),
             ]),
         ]
     }

@@ -144,6 +144,8 @@ public struct Configuration: Sendable, Equatable {
     public struct State: Sendable, Equatable {
         /// `Directory=`: an absolute path.
         public var directory = "/var/lib/leafwatch"
+        /// `CheckpointInterval=`: seconds between the daemon's saves of its read positions and detector state.
+        public var checkpointInterval: Int64 = 5
 
         public init() {}
     }

@@ -487,6 +487,11 @@ enum ConfigurationSchema {
             ]),
             Section(name: "State", keys: [
                 single("Directory", \.state.directory, expected: "an absolute path such as /var/lib/leafwatch", absolutePath),
+                single("CheckpointInterval", \.state.checkpointInterval, expected: "a time span from 1s to 1h such as 5s") { text throws(InvalidValue) in
+                    let seconds = try span(text)
+                    guard (1...3600).contains(seconds) else { throw InvalidValue() }
+                    return seconds
+                },
             ]),
         ]
     }

@@ -97,6 +97,7 @@ private let everyKeyText = """
 
     [State]
     Directory=/srv/leafwatch
+    CheckpointInterval=30s
     """
 
 /// The configuration `everyKeyText` must parse to.
@@ -162,6 +163,7 @@ private func everyKeyConfiguration() throws -> Configuration {
     expected.report.period = 14 * 86_400
 
     expected.state.directory = "/srv/leafwatch"
+    expected.state.checkpointInterval = 30
     return expected
 }
 
@@ -240,6 +242,8 @@ let invalidValueCases: [InvalidValueCase] = [
                      message: "invalid value 'Thursdy' for CheckInDay= in [Report]; expected an English weekday name such as Thursday; did you mean 'Thursday'?"),
     InvalidValueCase(section: "State", line: "Directory=var/lib/leafwatch",
                      message: "invalid value 'var/lib/leafwatch' for Directory= in [State]: the path is not absolute; expected an absolute path such as /var/lib/leafwatch"),
+    InvalidValueCase(section: "State", line: "CheckpointInterval=2h",
+                     message: "invalid value '2h' for CheckpointInterval= in [State]; expected a time span from 1s to 1h such as 5s"),
 ]
 
 @Suite struct ConfigurationParserTests {
@@ -276,6 +280,7 @@ let invalidValueCases: [InvalidValueCase] = [
         #expect(defaults.report.checkInDay == .thursday)
         #expect(defaults.report.period == 7 * 86_400)
         #expect(defaults.state.directory == "/var/lib/leafwatch")
+        #expect(defaults.state.checkpointInterval == 5)
     }
 
     @Test func everyKeySet() throws {
@@ -475,7 +480,7 @@ let invalidValueCases: [InvalidValueCase] = [
 
     @Test func unknownKeyWithoutHint() {
         #expect(errors("[State]\nFrobnicate=1\n") == [
-            "t.conf:2: unknown key 'Frobnicate' in [State]; valid keys are Directory",
+            "t.conf:2: unknown key 'Frobnicate' in [State]; valid keys are Directory, CheckpointInterval",
         ])
         // Four edits away is too far for a hint.
         #expect(errors("[RequestFlood]\nWindowpane=1\n") == [
@@ -677,7 +682,7 @@ let invalidValueCases: [InvalidValueCase] = [
         #expect(text.contains("\nRatio=10%\nRatioWindow=5min\n"))
         #expect(text.contains("\nUpdateInterval=\n"))
         #expect(text.contains("\nCheckInDay=Thursday\nPeriod=7d\n"))
-        #expect(text.hasSuffix("[State]\nDirectory=/var/lib/leafwatch\n"))
+        #expect(text.hasSuffix("[State]\nDirectory=/var/lib/leafwatch\nCheckpointInterval=5s\n"))
     }
 
     @Test func renderingRoundTrips() throws {
