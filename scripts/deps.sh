@@ -5,7 +5,8 @@
 # skipped, so a second run changes nothing.
 #
 #   scripts/deps.sh build   libsystemd-dev, zlib1g-dev, pkg-config
-#   scripts/deps.sh test    the above, plus python3-venv and the Python test packages
+#   scripts/deps.sh test    the above, plus python3-venv, the Python test packages, and
+#                           Apache, htpasswd, logrotate and curl for the daemon's tests
 #   scripts/deps.sh bench   the above, plus hyperfine, goaccess, mawk and GNU time
 set -euo pipefail
 
@@ -13,7 +14,7 @@ level=${1:-build}
 packages=(libsystemd-dev zlib1g-dev pkg-config)
 case "$level" in
   build) ;;
-  test) packages+=(python3 python3-venv) ;;
+  test) packages+=(python3 python3-venv apache2 apache2-utils logrotate curl) ;;
   bench) packages+=(python3 python3-venv hyperfine goaccess mawk time) ;;
   *) echo "deps.sh: unknown level '$level'; expected build, test or bench" >&2; exit 64 ;;
 esac

@@ -24,9 +24,11 @@ struct BoundedKeyMap<Key: SlotIndexKey, Value: Sendable>: Sendable {
     private(set) var evictions = 0
 
     /// Creates an empty map; `maxKeys` is raised to at least 1 and capped
-    /// at `Int32.max`, the largest slot number.
-    init(maxKeys: Int) {
+    /// at `Int32.max`, the largest slot number. `evictions` starts the
+    /// eviction count, for a map restored from saved state.
+    init(maxKeys: Int, evictions: Int = 0) {
         self.maxKeys = min(max(1, maxKeys), Int(Int32.max))
+        self.evictions = evictions
     }
 
     var count: Int { indices.count }
@@ -103,15 +105,52 @@ struct BoundedKeyMap<Key: SlotIndexKey, Value: Sendable>: Sendable {
         return removed
     }
 
+    /// Adds `key` as the most recently used entry, without evicting. Returns
+    /// false, and changes nothing, when the key is present or the map is
+    /// full. Restoring saved state calls it with the saved entries, least
+    /// recently used first, which rebuilds their recency order.
+    mutating func appendAsNewest(_ key: Key, _ value: Value) -> Bool {
+        guard indices.count < maxKeys, indices.slot(of: key, keyAt: { keys[$0] }) == nil else { return false }
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            keys[slot] = key
+            values[slot] = value
+        } else {
+            slot = keys.count
+            keys.append(key)
+            values.append(value)
+            newer.append(-1)
+            older.append(-1)
+        }
+        indices.insert(key, slot: slot, keyAt: { keys[$0] })
+        linkAsNewest(Int32(truncatingIfNeeded: slot))
+        return true
+    }
+
+    /// Reserves room in the slot arrays for `count` keys, before restoring that many.
+    mutating func reserveCapacity(_ count: Int) {
+        let capacity = min(count, maxKeys)
+        keys.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+        newer.reserveCapacity(capacity)
+        older.reserveCapacity(capacity)
+    }
+
+    /// Calls `body` with every key and value, least recently used first.
+    func forEachOldestFirst(_ body: (Key, Value) throws -> Void) rethrows {
+        var slot = oldest
+        while slot >= 0 {
+            try body(keys[Int(slot)], values[Int(slot)])
+            slot = newer[Int(slot)]
+        }
+    }
+
     /// Every key and value, least recently used first.
     var entries: [(key: Key, value: Value)] {
         var result: [(key: Key, value: Value)] = []
         result.reserveCapacity(indices.count)
-        var slot = oldest
-        while slot >= 0 {
-            result.append((keys[Int(slot)], values[Int(slot)]))
-            slot = newer[Int(slot)]
-        }
+        forEachOldestFirst { result.append(($0, $1)) }
         return result
     }
 

@@ -246,3 +246,25 @@ public struct HostNameTable: Sendable {
         return index < names.count ? names[index] : address.ipText
     }
 }
+
+/// Encoded as the names in index order, so that host-name clients saved
+/// with the table keep their meaning.
+extension HostNameTable: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let names = try container.decode([String].self)
+        self.init()
+        for name in names {
+            guard indices[name] == nil else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "host name '\(name)' is repeated")
+            }
+            indices[name] = UInt64(self.names.count)
+            self.names.append(name)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(names)
+    }
+}

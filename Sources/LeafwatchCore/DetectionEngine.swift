@@ -6,23 +6,28 @@
 /// an observation more than `maxLateness` behind it is counted in
 /// `tooLate` and not detected on. Episodes close when the watermark has
 /// passed their last event by the window plus `maxLateness`, or at `finish`.
+///
+/// The whole state is `Codable`, so a daemon can save it and continue after
+/// a restart with the same alerts and episode numbers as without the
+/// restart. `reconfigure` swaps in new settings and keeps the state of the
+/// detectors whose settings stay.
 public struct DetectionEngine: Sendable {
-    public private(set) var settings: DetectionSettings
+    public internal(set) var settings: DetectionSettings
     public var history: UserHistory
-    private var perIP: ThresholdDetector<ClientAddress>
-    private var perUser: ThresholdDetector<String>
-    private var newClient: ThresholdDetector<UserNetwork>
-    private var serverErrors: ServerErrorDetector
-    private var flood: ThresholdDetector<ClientAddress>
-    private var duplicates: FailureDeduplicator
-    private var episodes = EpisodeNumbering()
-    public private(set) var watermark: Int64 = .min
-    private var lastCloseCheck: Int64 = .min
+    var perIP: ThresholdDetector<ClientAddress>
+    var perUser: ThresholdDetector<String>
+    var newClient: ThresholdDetector<UserNetwork>
+    var serverErrors: ServerErrorDetector
+    var flood: ThresholdDetector<ClientAddress>
+    var duplicates: FailureDeduplicator
+    var episodes = EpisodeNumbering()
+    public internal(set) var watermark: Int64 = .min
+    var lastCloseCheck: Int64 = .min
 
     /// Observations that arrived later than the lateness tolerance allows.
-    public private(set) var tooLate = 0
+    public internal(set) var tooLate = 0
     /// Failures dropped because the other log had already counted them.
-    public private(set) var duplicateFailures = 0
+    public internal(set) var duplicateFailures = 0
 
     public init(settings: DetectionSettings, history: UserHistory? = nil) {
         self.settings = settings
@@ -36,6 +41,12 @@ public struct DetectionEngine: Sendable {
         serverErrors = ServerErrorDetector(settings: settings.serverErrorBurst, episodes: episodes)
         flood = ThresholdDetector(rule: .requestFlood, settings: settings.requestFlood, episodes: episodes)
         duplicates = FailureDeduplicator(maxKeys: episodes.maxTrackedKeys)
+    }
+
+    /// Episodes opened and not yet closed, over every rule.
+    public var openEpisodeCount: Int {
+        perIP.openEpisodes.count + perUser.openEpisodes.count + newClient.openEpisodes.count
+            + serverErrors.openKeys.count + flood.openEpisodes.count
     }
 
     /// Keys evicted per rule to stay within `maxTrackedKeys`.
@@ -86,6 +97,49 @@ public struct DetectionEngine: Sendable {
         newClient.closeQuiet(at: watermark, alerts: &alerts)
         serverErrors.closeQuiet(at: watermark, alerts: &alerts)
         flood.closeQuiet(at: watermark, alerts: &alerts)
+    }
+
+    /// Swaps in new settings, for a configuration reload. A detector whose
+    /// settings are unchanged keeps its windows and open episodes. A detector
+    /// whose settings changed, or every detector when the shared episode
+    /// settings changed, closes its open episodes (a `close` alert each,
+    /// appended to `alerts`) and starts empty; so does a disabled detector.
+    /// Episode numbers continue. The user history stays, with the new
+    /// history span and IPv6 prefix length.
+    public mutating func reconfigure(_ newSettings: DetectionSettings, alerts: inout [Alert]) {
+        let old = settings
+        let episodeSettings = newSettings.episodes
+        let episodesChanged = episodeSettings != old.episodes
+
+        if episodesChanged || newSettings.authFailuresPerIP != old.authFailuresPerIP || !newSettings.authFailuresPerIP.enabled {
+            perIP.closeAll(alerts: &alerts)
+            perIP = ThresholdDetector(rule: .authFailuresPerIP, settings: newSettings.authFailuresPerIP, episodes: episodeSettings)
+        }
+        if episodesChanged || newSettings.authFailuresPerUser != old.authFailuresPerUser || !newSettings.authFailuresPerUser.enabled {
+            perUser.closeAll(alerts: &alerts)
+            perUser = ThresholdDetector(rule: .authFailuresPerUser, settings: newSettings.authFailuresPerUser, episodes: episodeSettings)
+        }
+        // The new-client keys contain networks grouped by the IPv6 prefix length.
+        if episodesChanged || newSettings.newClientForUser != old.newClientForUser || !newSettings.newClientForUser.enabled
+            || newSettings.ipv6PrefixLength != old.ipv6PrefixLength {
+            newClient.closeAll(alerts: &alerts)
+            newClient = ThresholdDetector(rule: .newClientForUser, settings: newSettings.newClientForUser, episodes: episodeSettings)
+        }
+        if episodesChanged || newSettings.serverErrorBurst != old.serverErrorBurst || !newSettings.serverErrorBurst.base.enabled {
+            serverErrors.closeAll(alerts: &alerts)
+            serverErrors = ServerErrorDetector(settings: newSettings.serverErrorBurst, episodes: episodeSettings)
+        }
+        if episodesChanged || newSettings.requestFlood != old.requestFlood || !newSettings.requestFlood.enabled {
+            flood.closeAll(alerts: &alerts)
+            flood = ThresholdDetector(rule: .requestFlood, settings: newSettings.requestFlood, episodes: episodeSettings)
+        }
+        if episodeSettings.maxTrackedKeys != old.episodes.maxTrackedKeys {
+            duplicates = duplicates.resized(maxKeys: episodeSettings.maxTrackedKeys)
+        }
+
+        settings = newSettings
+        history.history = newSettings.history
+        history.ipv6PrefixLength = newSettings.ipv6PrefixLength
     }
 
     /// Closes every open episode, at the end of the input of a scan.

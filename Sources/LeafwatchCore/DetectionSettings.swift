@@ -1,5 +1,5 @@
 /// Settings of every detector, as the configuration file sets them.
-public struct DetectionSettings: Sendable, Equatable {
+public struct DetectionSettings: Sendable, Equatable, Codable {
     public var authFailuresPerIP = DetectorSettings(threshold: 5, window: 600, priority: .warning, escalatedPriority: .crit)
     public var authFailuresPerUser = DetectorSettings(threshold: 3, window: 3600, priority: .warning, escalatedPriority: .crit)
     public var newClientForUser = DetectorSettings(threshold: 1, window: 3600, priority: .notice)
@@ -101,5 +101,94 @@ public struct FailureDeduplicator: Sendable {
             list.append(Pending(time: time, fromErrorLog: fromErrorLog))
             return false
         }
+    }
+}
+
+// MARK: - Saved state
+
+extension FailureDeduplicator {
+    /// The unpaired failures in flat columns, keys least recently used first.
+    struct Snapshot: Codable {
+        /// The time that `times` are relative to.
+        var timeBase: Int64
+        var keys: Key.Column
+        /// The number of unpaired failures of each key.
+        var pendingCounts: PackedIntegers
+        /// Event time of every unpaired failure, and 1 for one from the error
+        /// log, else 0. The failures of one key follow those of the previous one.
+        var times: PackedIntegers
+        var fromErrorLog: PackedIntegers
+        var evictions: Int
+    }
+
+    /// Returns the state with times relative to `timeBase`, best a time
+    /// close to the kept ones, such as the watermark.
+    func snapshot(timeBase: Int64) -> Snapshot {
+        var keyList: [Key] = []
+        var pendingCounts: [Int64] = []
+        var times: [Int64] = []
+        var fromErrorLog: [Int64] = []
+        pending.forEachOldestFirst { key, list in
+            keyList.append(key)
+            pendingCounts.append(Int64(list.count))
+            for failure in list {
+                times.append(failure.time &- timeBase)
+                fromErrorLog.append(failure.fromErrorLog ? 1 : 0)
+            }
+        }
+        return Snapshot(timeBase: timeBase, keys: Key.column(of: keyList), pendingCounts: PackedIntegers(pendingCounts), times: PackedIntegers(times),
+                        fromErrorLog: PackedIntegers(fromErrorLog), evictions: pending.evictions)
+    }
+
+    /// Creates a deduplicator with the unpaired failures of `snapshot`, after
+    /// checking that they are consistent and fit `maxKeys`.
+    init(maxKeys: Int, snapshot: Snapshot) throws(InvalidDetectionState) {
+        let keyList = try Key.keys(in: snapshot.keys)
+        let pendingCounts = snapshot.pendingCounts.values
+        let times = snapshot.times.values
+        let fromErrorLog = snapshot.fromErrorLog.values
+        guard pendingCounts.count == keyList.count else {
+            throw InvalidDetectionState("\(pendingCounts.count) failure counts for \(keyList.count) keys")
+        }
+        guard times.count == fromErrorLog.count else {
+            throw InvalidDetectionState("\(times.count) failure times for \(fromErrorLog.count) sources")
+        }
+        guard snapshot.evictions >= 0 else { throw InvalidDetectionState("eviction count \(snapshot.evictions) is negative") }
+        pending = BoundedKeyMap(maxKeys: maxKeys, evictions: snapshot.evictions)
+        guard keyList.count <= pending.maxKeys else {
+            throw InvalidDetectionState("\(keyList.count) keys exceed the maximum of \(pending.maxKeys)")
+        }
+        pending.reserveCapacity(keyList.count)
+
+        var offset = 0
+        for (index, key) in keyList.enumerated() {
+            let count = pendingCounts[index]
+            guard count >= 0, count <= Int64(Self.maxPendingPerKey), count <= times.count - offset else {
+                throw InvalidDetectionState("failure count \(count) of key \(index) is out of range")
+            }
+            var list: [Pending] = []
+            list.reserveCapacity(Int(count))
+            for position in offset..<(offset + Int(count)) {
+                let time = times[position] &+ snapshot.timeBase
+                guard DetectionEngine.savedTimes.contains(time), fromErrorLog[position] == 0 || fromErrorLog[position] == 1 else {
+                    throw InvalidDetectionState("failure \(position - offset) of key \(index) has an invalid time or source")
+                }
+                list.append(Pending(time: time, fromErrorLog: fromErrorLog[position] == 1))
+            }
+            offset += Int(count)
+            guard pending.appendAsNewest(key, list) else { throw InvalidDetectionState("key \(index) is repeated") }
+        }
+        guard offset == times.count else { throw InvalidDetectionState("the failure columns are longer than the counts") }
+    }
+
+    /// Returns a copy with room for `maxKeys` keys that keeps the most
+    /// recently used ones, in the same order, and the eviction count.
+    func resized(maxKeys: Int) -> FailureDeduplicator {
+        var copy = FailureDeduplicator(maxKeys: maxKeys)
+        copy.pending = BoundedKeyMap(maxKeys: maxKeys, evictions: pending.evictions)
+        for (key, list) in pending.entries.suffix(copy.pending.maxKeys) {
+            _ = copy.pending.appendAsNewest(key, list)
+        }
+        return copy
     }
 }

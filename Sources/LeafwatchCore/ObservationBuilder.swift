@@ -11,7 +11,8 @@
 public struct ObservationBuilder: Sendable {
     public let trustedProxies: [Configuration.IPNetwork]
     public let ignorePaths: [PathPattern]
-    public private(set) var hostNames = HostNameTable()
+    /// Host names seen in client fields; the daemon saves and restores it with its state.
+    public var hostNames = HostNameTable()
     /// Bytes (both letter cases) that a path must end with to match any
     /// pattern; nil when some pattern can end with any byte.
     private let lastBytes: [Bool]?

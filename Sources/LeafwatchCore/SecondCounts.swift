@@ -34,6 +34,8 @@ struct SecondCounts: Sendable {
         isSpilled ? spilled[start + index] : (index == 0 ? inline0 : inline1)
     }
 
+    init() {}
+
     var isEmpty: Bool { entryCount == 0 }
 
     var latest: Int64? {
@@ -167,6 +169,39 @@ struct SecondCounts: Sendable {
             }
         }
         return (best.count, bestEnd, best.first)
+    }
+
+    /// Appends the kept seconds with their counts to `pairs`, oldest first,
+    /// as second, count, second, count and so on. Seconds are written
+    /// relative to `base`, which makes them short numbers in saved state.
+    func appendPairs(to pairs: inout [Int64], relativeTo base: Int64) {
+        for index in 0..<entryCount {
+            let current = entry(index)
+            pairs.append(current.second &- base)
+            pairs.append(Int64(current.count))
+        }
+    }
+
+    /// Creates the counts that `appendPairs` saved. Seconds must increase
+    /// strictly and lie in `times`, and counts must lie in 1...`Int32.max`.
+    init(pairs: ArraySlice<Int64>, relativeTo base: Int64, times: ClosedRange<Int64>) throws(InvalidDetectionState) {
+        guard pairs.count % 2 == 0 else { throw InvalidDetectionState("a second without its count") }
+        var index = pairs.startIndex
+        var previous: Int64? = nil
+        while index < pairs.endIndex {
+            let second = pairs[index] &+ base
+            let count = pairs[index + 1]
+            guard times.contains(second) else { throw InvalidDetectionState("second \(second) is out of range") }
+            guard previous.map({ second > $0 }) ?? true else {
+                throw InvalidDetectionState("second \(second) is not after the previous second")
+            }
+            guard count >= 1, count <= Int64(Int32.max) else {
+                throw InvalidDetectionState("count \(count) at second \(second) is out of range")
+            }
+            add(second, count: Int32(count))
+            previous = second
+            index += 2
+        }
     }
 
     /// Approximate heap bytes used, for memory accounting; inline entries are

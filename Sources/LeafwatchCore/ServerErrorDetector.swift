@@ -1,5 +1,5 @@
 /// Settings of the server-error rule beyond the shared ones.
-public struct ServerErrorSettings: Sendable, Equatable {
+public struct ServerErrorSettings: Sendable, Equatable, Codable {
     public var base: DetectorSettings
     /// Fraction 0...1 of 5xx responses among all requests in `ratioWindow`; 0 disables the ratio rule.
     public var ratio: Double
@@ -138,6 +138,16 @@ struct ServerErrorDetector: Sendable {
         return true
     }
 
+    /// The numbers of the open episodes, the whole server's included.
+    var openEpisodeNumbers: [Int] {
+        openKeys.compactMap { key in key == "*" ? server.episode?.number : keys.peek(key)?.episode?.number }
+    }
+
+    /// Closes every open episode, when new settings replace the detector.
+    mutating func closeAll(alerts: inout [Alert]) {
+        closeQuiet(at: Int64.max / 2, alerts: &alerts)
+    }
+
     /// Closes the episodes that have been quiet long enough at `watermark`,
     /// in the order they were opened.
     mutating func closeQuiet(at watermark: Int64, alerts: inout [Alert]) {
@@ -158,6 +168,135 @@ struct ServerErrorDetector: Sendable {
             } else {
                 keys.update(key) { $0.episode = nil }
             }
+        }
+    }
+}
+
+// MARK: - Saved state
+
+extension ServerErrorDetector {
+    /// The detector's state in flat columns. Virtual hosts are in least
+    /// recently used order, and the per-host columns follow that order.
+    struct Snapshot: Codable {
+        /// The time that the seconds of the pairs are relative to.
+        var timeBase: Int64
+        /// The whole server's 5xx responses and requests as second, count pairs.
+        var serverErrors: PackedIntegers
+        var serverRequests: PackedIntegers
+        var serverEpisode: Episode?
+        var hosts: StringColumn
+        /// The number of kept seconds of each host in `errors` and `requests`.
+        var errorCounts: PackedIntegers
+        var requestCounts: PackedIntegers
+        /// Second, count pairs of every host, the pairs of one host after those of the previous one.
+        var errors: PackedIntegers
+        var requests: PackedIntegers
+        /// Indices into `hosts` of the hosts with an open episode, ordered like `openEpisodes`.
+        var openHosts: PackedIntegers
+        var openEpisodes: EpisodeColumns
+        var evictions: Int
+    }
+
+    /// Returns the state with times relative to `timeBase`, best a time
+    /// close to the kept ones, such as the watermark.
+    func snapshot(timeBase: Int64) -> Snapshot {
+        var serverErrors: [Int64] = []
+        var serverRequests: [Int64] = []
+        server.errors.appendPairs(to: &serverErrors, relativeTo: timeBase)
+        server.requests.appendPairs(to: &serverRequests, relativeTo: timeBase)
+        var hosts: [String] = []
+        var errorCounts: [Int64] = []
+        var requestCounts: [Int64] = []
+        var errors: [Int64] = []
+        var requests: [Int64] = []
+        var open: [(index: Int64, episode: Episode)] = []
+        keys.forEachOldestFirst { host, state in
+            if let episode = state.episode { open.append((Int64(hosts.count), episode)) }
+            hosts.append(host)
+            var before = errors.count
+            state.errors.appendPairs(to: &errors, relativeTo: timeBase)
+            errorCounts.append(Int64((errors.count - before) / 2))
+            before = requests.count
+            state.requests.appendPairs(to: &requests, relativeTo: timeBase)
+            requestCounts.append(Int64((requests.count - before) / 2))
+        }
+        open.sort { $0.episode.number < $1.episode.number }
+        return Snapshot(timeBase: timeBase, serverErrors: PackedIntegers(serverErrors), serverRequests: PackedIntegers(serverRequests),
+                        serverEpisode: server.episode, hosts: StringColumn(hosts), errorCounts: PackedIntegers(errorCounts),
+                        requestCounts: PackedIntegers(requestCounts), errors: PackedIntegers(errors),
+                        requests: PackedIntegers(requests), openHosts: PackedIntegers(open.map(\.index)),
+                        openEpisodes: EpisodeColumns(open.map(\.episode)), evictions: keys.evictions)
+    }
+
+    /// Creates a detector with the state of `snapshot`, after checking that
+    /// the state is consistent and fits `episodes.maxTrackedKeys`.
+    init(settings: ServerErrorSettings, episodes: EpisodeSettings, snapshot: Snapshot) throws(InvalidDetectionState) {
+        self.init(settings: settings, episodes: episodes)
+        let times = DetectionEngine.savedTimes
+        let base = snapshot.timeBase
+        server.errors = try SecondCounts(pairs: snapshot.serverErrors.values[...], relativeTo: base, times: times)
+        server.requests = try SecondCounts(pairs: snapshot.serverRequests.values[...], relativeTo: base, times: times)
+        if let episode = snapshot.serverEpisode {
+            try episode.validate()
+            server.episode = episode
+            openKeys.insert("*")
+        }
+
+        let hosts = try snapshot.hosts.strings()
+        let count = hosts.count
+        let errorCounts = snapshot.errorCounts.values
+        let requestCounts = snapshot.requestCounts.values
+        let errors = snapshot.errors.values
+        let requests = snapshot.requests.values
+        guard errorCounts.count == count, requestCounts.count == count else {
+            throw InvalidDetectionState("the per-host columns differ in length from the \(count) hosts")
+        }
+        guard count <= keys.maxKeys else {
+            throw InvalidDetectionState("\(count) hosts exceed the maximum of \(keys.maxKeys)")
+        }
+        guard snapshot.evictions >= 0 else { throw InvalidDetectionState("eviction count \(snapshot.evictions) is negative") }
+        keys = BoundedKeyMap(maxKeys: episodes.maxTrackedKeys, evictions: snapshot.evictions)
+        keys.reserveCapacity(count)
+
+        // Open episodes, by host index.
+        let openHosts = snapshot.openHosts.values
+        let openList = try snapshot.openEpisodes.episodes()
+        guard openHosts.count == openList.count else {
+            throw InvalidDetectionState("\(openHosts.count) open hosts for \(openList.count) open episodes")
+        }
+        var episodeOfHost = [Episode?](repeating: nil, count: count)
+        for (index, episode) in zip(openHosts, openList) {
+            guard index >= 0, index < count, episodeOfHost[Int(index)] == nil else {
+                throw InvalidDetectionState("open host index \(index) is out of range or repeated")
+            }
+            episodeOfHost[Int(index)] = episode
+        }
+
+        // Hosts, least recently used first. The whole server's key `*` is never a host.
+        var errorOffset = 0
+        var requestOffset = 0
+        for index in 0..<count {
+            let host = hosts[index]
+            guard host != "*" else { throw InvalidDetectionState("host key '*' is reserved for the whole server") }
+            let errorPairs = errorCounts[index]
+            let requestPairs = requestCounts[index]
+            guard errorPairs >= 0, errorPairs <= (errors.count - errorOffset) / 2,
+                  requestPairs >= 0, requestPairs <= (requests.count - requestOffset) / 2 else {
+                throw InvalidDetectionState("second counts of host \(index) do not match the seconds columns")
+            }
+            let errorEnd = errorOffset + 2 * Int(errorPairs)
+            let requestEnd = requestOffset + 2 * Int(requestPairs)
+            var state = State()
+            state.errors = try SecondCounts(pairs: errors[errorOffset..<errorEnd], relativeTo: base, times: times)
+            state.requests = try SecondCounts(pairs: requests[requestOffset..<requestEnd], relativeTo: base, times: times)
+            state.episode = episodeOfHost[index]
+            errorOffset = errorEnd
+            requestOffset = requestEnd
+            guard keys.appendAsNewest(host, state) else { throw InvalidDetectionState("host \(index) is repeated") }
+            if state.episode != nil { openKeys.insert(host) }
+        }
+        guard errorOffset == errors.count, requestOffset == requests.count else {
+            throw InvalidDetectionState("the seconds columns are longer than the second counts")
         }
     }
 }

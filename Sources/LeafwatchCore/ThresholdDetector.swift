@@ -1,5 +1,5 @@
 /// Settings shared by every detector.
-public struct DetectorSettings: Sendable, Equatable {
+public struct DetectorSettings: Sendable, Equatable, Codable {
     public var enabled: Bool
     public var threshold: Int
     /// Seconds.
@@ -18,7 +18,7 @@ public struct DetectorSettings: Sendable, Equatable {
 }
 
 /// Settings of the alert episodes.
-public struct EpisodeSettings: Sendable, Equatable {
+public struct EpisodeSettings: Sendable, Equatable, Codable {
     /// How far (seconds) a record may arrive behind the latest one and still count.
     public var maxLateness: Int64
     /// Keys each detector tracks before evicting the least recently used.
@@ -160,15 +160,130 @@ struct ThresholdDetector<Key: SlotIndexKey>: Sendable {
         }
     }
 
-    /// Closes every open episode, at the end of a scan.
+    /// Closes every open episode, at the end of a scan or when new settings replace the detector.
     mutating func closeAll(alerts: inout [Alert]) {
         closeQuiet(at: Int64.max / 2, alerts: &alerts)
+    }
+}
+
+// MARK: - Saved state
+
+extension ThresholdDetector where Key: ColumnCodable {
+    /// The detector's state in flat columns. Keys are in least recently used
+    /// order, and the per-key columns follow that order.
+    struct Snapshot: Codable {
+        /// The time that `seconds` and `severestTimes` are relative to.
+        var timeBase: Int64
+        var keys: Key.Column
+        /// The number of kept seconds of each key.
+        var secondCounts: PackedIntegers
+        /// Second, count pairs of every key, the pairs of one key after those of the previous one.
+        var seconds: PackedIntegers
+        /// Raw values of `State.severest`, and `State.severestTime`.
+        var severest: PackedIntegers
+        var severestTimes: PackedIntegers
+        /// Indices into `keys` of the keys with an open episode, ordered like `openEpisodes`.
+        var openKeys: PackedIntegers
+        var openEpisodes: EpisodeColumns
+        var evictions: Int
+    }
+
+    /// Returns the state with times relative to `timeBase`, best a time
+    /// close to the kept ones, such as the watermark.
+    func snapshot(timeBase: Int64) -> Snapshot {
+        var keyList: [Key] = []
+        var secondCounts: [Int64] = []
+        var seconds: [Int64] = []
+        var severest: [Int64] = []
+        var severestTimes: [Int64] = []
+        var open: [(index: Int64, episode: Episode)] = []
+        keyList.reserveCapacity(keys.count)
+        secondCounts.reserveCapacity(keys.count)
+        seconds.reserveCapacity(keys.count * 4)
+        severest.reserveCapacity(keys.count)
+        severestTimes.reserveCapacity(keys.count)
+        keys.forEachOldestFirst { key, state in
+            if state.isOpen, let episode = openEpisodes[key] { open.append((Int64(keyList.count), episode)) }
+            keyList.append(key)
+            let before = seconds.count
+            state.window.appendPairs(to: &seconds, relativeTo: timeBase)
+            secondCounts.append(Int64((seconds.count - before) / 2))
+            severest.append(Int64(state.severest.rawValue))
+            severestTimes.append(state.severestTime &- timeBase)
+        }
+        open.sort { $0.episode.number < $1.episode.number }
+        return Snapshot(timeBase: timeBase, keys: Key.column(of: keyList), secondCounts: PackedIntegers(secondCounts), seconds: PackedIntegers(seconds),
+                        severest: PackedIntegers(severest), severestTimes: PackedIntegers(severestTimes),
+                        openKeys: PackedIntegers(open.map(\.index)), openEpisodes: EpisodeColumns(open.map(\.episode)),
+                        evictions: keys.evictions)
+    }
+
+    /// Creates a detector with the state of `snapshot`, after checking that
+    /// the state is consistent and fits `episodes.maxTrackedKeys`.
+    init(rule: Rule, settings: DetectorSettings, episodes: EpisodeSettings, snapshot: Snapshot) throws(InvalidDetectionState) {
+        self.init(rule: rule, settings: settings, episodes: episodes)
+        let keyList = try Key.keys(in: snapshot.keys)
+        let count = keyList.count
+        let secondCounts = snapshot.secondCounts.values
+        let seconds = snapshot.seconds.values
+        let severest = snapshot.severest.values
+        let severestTimes = snapshot.severestTimes.values
+        guard secondCounts.count == count, severest.count == count, severestTimes.count == count else {
+            throw InvalidDetectionState("the per-key columns differ in length from the \(count) keys")
+        }
+        guard count <= keys.maxKeys else {
+            throw InvalidDetectionState("\(count) keys exceed the maximum of \(keys.maxKeys)")
+        }
+        guard snapshot.evictions >= 0 else { throw InvalidDetectionState("eviction count \(snapshot.evictions) is negative") }
+        keys = BoundedKeyMap(maxKeys: episodes.maxTrackedKeys, evictions: snapshot.evictions)
+        keys.reserveCapacity(count)
+
+        // Open episodes.
+        let openKeys = snapshot.openKeys.values
+        let openList = try snapshot.openEpisodes.episodes()
+        guard openKeys.count == openList.count else {
+            throw InvalidDetectionState("\(openKeys.count) open keys for \(openList.count) open episodes")
+        }
+        var isOpen = [Bool](repeating: false, count: count)
+        for (index, episode) in zip(openKeys, openList) {
+            guard index >= 0, index < count, !isOpen[Int(index)] else {
+                throw InvalidDetectionState("open key index \(index) is out of range or repeated")
+            }
+            isOpen[Int(index)] = true
+            openEpisodes[keyList[Int(index)]] = episode
+        }
+
+        // Keys, least recently used first.
+        var offset = 0
+        for index in 0..<count {
+            let pairCount = secondCounts[index]
+            guard pairCount >= 0, pairCount <= (seconds.count - offset) / 2 else {
+                throw InvalidDetectionState("second count \(pairCount) of key \(index) does not match the seconds column")
+            }
+            let end = offset + 2 * Int(pairCount)
+            let window = try SecondCounts(pairs: seconds[offset..<end], relativeTo: snapshot.timeBase, times: DetectionEngine.savedTimes)
+            offset = end
+            guard let priority = Int(exactly: severest[index]).flatMap(Priority.init(rawValue:)) else {
+                throw InvalidDetectionState("priority \(severest[index]) of key \(index) is invalid")
+            }
+            let severestTime = severestTimes[index] &+ snapshot.timeBase
+            guard severestTime == .min || DetectionEngine.savedTimes.contains(severestTime) else {
+                throw InvalidDetectionState("time \(severestTime) of key \(index) is out of range")
+            }
+            let state = State(window: window, isOpen: isOpen[index], severest: priority, severestTime: severestTime)
+            guard keys.appendAsNewest(keyList[index], state) else { throw InvalidDetectionState("key \(index) is repeated") }
+        }
+        guard offset == seconds.count else { throw InvalidDetectionState("the seconds column is longer than the second counts") }
     }
 }
 
 /// Hands out episode numbers, unique within one detection engine.
 struct EpisodeNumbering: Sendable, Codable {
     private(set) var last = 0
+
+    init(last: Int = 0) {
+        self.last = last
+    }
 
     mutating func next() -> Int {
         last += 1

@@ -9,6 +9,8 @@ enum ExitStatus {
     static let dataError: Int32 = 65
     /// EX_NOINPUT: a missing or unreadable input file.
     static let noInput: Int32 = 66
+    /// EX_CANTCREAT: the state directory or a state file cannot be written.
+    static let cannotCreate: Int32 = 73
     /// EX_IOERR: reading failed part way, or output could not be written.
     static let ioError: Int32 = 74
     /// EX_CONFIG: an invalid configuration file.

@@ -6,10 +6,11 @@ enum LeafwatchCommand {
         Usage: leafwatch COMMAND [OPTION]...
 
         Reads Apache and nginx logs and finds attacks on accounts and failing
-        servers. This version has the batch command scan; the daemon that
-        follows logs and writes alerts to the journal is not built yet.
+        servers.
 
         Commands:
+          run [OPTION]...            follow the configured logs and write alerts
+                                     to the systemd journal (the daemon)
           scan [OPTION]... FILE...   count statuses, clients and users in log files
                                      and run the detectors (plain or gzip files;
                                      - reads standard input)
@@ -19,7 +20,7 @@ enum LeafwatchCommand {
           -h, --help      show this help, or a command's help after its name
           --version       show the version
 
-        Run 'leafwatch scan --help' for the options of scan.
+        Run 'leafwatch COMMAND --help' for the options of a command.
         """
 
     static func run(_ arguments: [String]) -> Int32 {
@@ -45,6 +46,17 @@ enum LeafwatchCommand {
                 return command.run()
             } catch {
                 printError("\(error.message); run 'leafwatch scan --help' for usage")
+                return ExitStatus.usage
+            }
+        case "run":
+            do {
+                guard let options = try RunOptions.parse(rest) else {
+                    printOut(RunOptions.help + "\n")
+                    return ExitStatus.success
+                }
+                return RunCommand(options: options).run()
+            } catch {
+                printError("\(error.message); run 'leafwatch run --help' for usage")
                 return ExitStatus.usage
             }
         case "check-config":
