@@ -17,16 +17,20 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
+# The journal tests and the daemon's tests need journald and Apache on
+# loopback; scripts/services.sh starts our own instances when none run.
 test: build
 	scripts/deps.sh test
+	scripts/services.sh start
 	$(SWIFT) test
 	scripts/differential-test.sh
 	scripts/golden-test.sh $(BINARY)
 	scripts/cli-test.sh $(BINARY)
+	scripts/unit-security.sh systemd/leafwatch.service
+	scripts/daemon-test.py $(BINARY)
 
 demo: build
-	@echo "== leafwatch scan --time-zone Europe/Berlin samples/access.log samples/error.log"
-	@$(BINARY) scan --time-zone Europe/Berlin samples/access.log samples/error.log
+	@scripts/demo.sh $(BINARY)
 
 bench: build
 	scripts/deps.sh bench

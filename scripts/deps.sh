@@ -45,8 +45,8 @@ if ((${#missing[@]} > 0)); then
     added_policy=1
     trap '$sudo rm -f "$policy"' EXIT
   fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   if ((added_policy)); then
     $sudo rm -f "$policy"
     trap - EXIT

@@ -37,7 +37,7 @@ started_journald=
 # Returns 0 when a process is bound to journald's native socket: connecting
 # to a socket file whose process ended fails with ECONNREFUSED. A second
 # journald would take over the socket path from a running one, so this test
-# does not depend on how fast a busy journald answers.
+# does not depend on how fast a busy journald responds.
 journald_bound() {
   python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.connect(sys.argv[1])' \
     "$journal_socket" 2>/dev/null

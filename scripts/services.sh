@@ -7,7 +7,7 @@
 #   scripts/services.sh stop     stop only the processes this script started
 #   scripts/services.sh status   exit status 0 when both services respond
 #
-# Both commands are idempotent. State lives in $LEAFWATCH_SERVICES_DIR
+# start and stop are idempotent. State lives in $LEAFWATCH_SERVICES_DIR
 # (default /tmp/leafwatch-services):
 #   services.env      shell assignments the tests read: the port, paths and test users
 #   journald.pid      the journald this script started; absent when another one was running
@@ -43,6 +43,8 @@ die() {
 journal_responds() {
   local marker
   marker=check-$$-$RANDOM$RANDOM
+  # logger exits with status 0 even when the socket is missing.
+  [[ -S $journal_socket ]] || return 1
   printf 'MESSAGE=leafwatch services check\nSYSLOG_IDENTIFIER=leafwatch-services\nLEAFWATCH_SERVICES_CHECK=%s\n' "$marker" \
     | logger --journald 2>/dev/null || return 1
   local attempt
@@ -79,10 +81,12 @@ start_journald() {
   # journald removes a stale socket file before it binds its own.
   setsid "$journald" </dev/null >"$services_dir/journald.log" 2>&1 &
   echo $! >"$services_dir/journald.pid"
+  # A stale socket file exists before journald binds its own, so a failed
+  # check is repeated for a few seconds.
   local attempt
-  for attempt in $(seq 1 50); do
-    [[ -S $journal_socket ]] && break
-    sleep 0.1
+  for attempt in $(seq 1 20); do
+    journal_responds && return 0
+    sleep 0.25
   done
   journal_responds || die "journald (PID $(<"$services_dir/journald.pid")) does not return an entry written to it; see $services_dir/journald.log"
 }

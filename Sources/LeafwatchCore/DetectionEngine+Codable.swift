@@ -1,10 +1,10 @@
 /// Saving and restoring the whole detection state.
 ///
-/// The encoded state contains the settings it was built with, the user
-/// history, every detector's kept keys (least recently used first) with
-/// their per-second counts, flags and open episodes, the unpaired failures
-/// of the deduplicator, the last episode number, the watermark and the
-/// counters. Keys and counts are flat arrays per detector rather than one
+/// The encoded state contains the settings, the user history and every
+/// detector's kept keys, least recently used first, with their per-second
+/// counts, flags and open episodes. It also contains the deduplicator's
+/// unpaired failures, the last episode number, the watermark and the
+/// counters. Keys and counts are flat columns per detector rather than one
 /// object per key, because a state can hold 100,000 keys per detector and a
 /// daemon writes it every few seconds.
 ///
@@ -23,7 +23,7 @@ extension DetectionEngine: Codable {
     /// Event times accepted in saved state: about 34,000 years either side
     /// of 1970, so that window arithmetic on them cannot overflow.
     static let savedTimes: ClosedRange<Int64> = -(1 << 40)...(1 << 40)
-    /// The layout version written in `format`; decoding rejects any other.
+    /// The layout version written in `format`. Decoding rejects any other.
     static let stateFormat = 1
 
     private enum CodingKeys: String, CodingKey {

@@ -101,9 +101,9 @@ public struct DetectionEngine: Sendable {
 
     /// Swaps in new settings, for a configuration reload. A detector whose
     /// settings are unchanged keeps its windows and open episodes. A detector
-    /// whose settings changed, or every detector when the shared episode
-    /// settings changed, closes its open episodes (a `close` alert each,
-    /// appended to `alerts`) and starts empty; so does a disabled detector.
+    /// whose settings changed closes its open episodes, with a `close` alert
+    /// each appended to `alerts`, and starts empty. So does every detector
+    /// when the shared episode settings changed, and a disabled detector.
     /// Episode numbers continue. The user history stays, with the new
     /// history span and IPv6 prefix length.
     public mutating func reconfigure(_ newSettings: DetectionSettings, alerts: inout [Alert]) {

@@ -57,7 +57,7 @@ struct PackedIntegers: Codable, Equatable {
         }
     }
 
-    /// Parses the text that `format` writes; nil for anything else.
+    /// Parses the text that `format` writes. Returns nil for anything else.
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int64]? {
         var values: [Int64] = []
         guard !bytes.isEmpty else { return values }

@@ -153,6 +153,7 @@ extension UserHistory {
             throw InvalidDetectionState("maximum addresses per user \(snapshot.maxAddressesPerUser) is below 1")
         }
         maxAddressesPerUser = snapshot.maxAddressesPerUser
+
         let names = try snapshot.users.strings()
         let firstSeen = snapshot.firstSeen.values
         let networkCounts = snapshot.networkCounts.values
@@ -161,6 +162,7 @@ extension UserHistory {
         guard firstSeen.count == names.count, networkCounts.count == names.count, lastSeen.count == networks.count else {
             throw InvalidDetectionState("the user columns differ in length")
         }
+
         let times = DetectionEngine.savedTimes
         users.reserveCapacity(names.count)
         var offset = 0

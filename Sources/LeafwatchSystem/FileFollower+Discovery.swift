@@ -161,8 +161,9 @@ extension FileFollower {
             }
             retire(current, of: entry)
         }
-        if entry.predecessor?.identity == identity {
-            // The rotated file was renamed back; it is still followed as the predecessor.
+        if isOpen(identity) {
+            // Already followed under another path: a predecessor renamed back,
+            // or a rotated name that also matches a glob.
             return
         }
         if isStarting && entry.initialEnd == nil {
@@ -171,7 +172,7 @@ extension FileFollower {
         open(entry)
     }
 
-    /// The state of `path`, created when the path matches a pattern.
+    /// Returns the state of `path`, creating it when the path matches a pattern.
     private func entry(for path: String) -> FollowedPath? {
         if let entry = paths[path] { return entry }
         let directory = parentDirectory(of: path)

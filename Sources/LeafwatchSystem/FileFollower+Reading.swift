@@ -120,9 +120,9 @@ extension FileFollower {
 
     // MARK: - Truncation
 
-    /// Looks whether the file became shorter than the offset read or its head
-    /// changed; if so, reads the missed lines from a rotated copy when there
-    /// is one, and starts reading the file again from its start.
+    /// Checks whether the file became shorter than the offset read or its head
+    /// changed. If so, reads the missed lines from a rotated copy when there is
+    /// one, and starts reading the file again from its start.
     func checkForTruncation(_ file: FollowedFile) {
         file.mayBeTruncated = false
         guard file.isOpen else { return }

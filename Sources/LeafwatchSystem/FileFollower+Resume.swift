@@ -92,7 +92,7 @@ extension FileFollower {
     }
 
     /// Reads the lines from `offset` to the end of a rotated copy of a
-    /// truncated file, found by its head; logrotate's `copytruncate` leaves such
+    /// truncated file, found by its head. logrotate's `copytruncate` leaves such
     /// a copy. The copy's partial last line is not delivered, because the
     /// truncation cut it.
     func recoverFromRotatedCopy(path: String, fingerprint: FileFingerprint, offset: Int64, excluding identity: FileIdentity) {
@@ -130,12 +130,12 @@ extension FileFollower {
         return (fd, Int64(status.st_size))
     }
 
-    private func isOpen(_ identity: FileIdentity) -> Bool {
+    func isOpen(_ identity: FileIdentity) -> Bool {
         paths.values.contains { $0.current?.identity == identity || $0.predecessor?.identity == identity }
     }
 
-    /// The paths in the same directory whose names start with the file's name
-    /// and are longer, compressed ones excluded, in byte order.
+    /// Returns the paths in the same directory whose names start with the
+    /// file's name and are longer, compressed ones excluded, in byte order.
     func rotatedPaths(of path: String) -> [String] {
         let directory = parentDirectory(of: path)
         let base = lastComponent(of: path)
@@ -153,10 +153,10 @@ extension FileFollower {
         return result.sorted()
     }
 
-    /// The start of the line that contains byte `end - 1`, for starting at the
-    /// end of a file without cutting a partial last line. When that line is
-    /// longer than `maxLineLength`, returns `end` and true: the rest of the
-    /// line is to be skipped.
+    /// Returns the start of the line that contains byte `end - 1`, for
+    /// starting at the end of a file without cutting a partial last line. When
+    /// that line is longer than `maxLineLength`, returns `end` and true, and the
+    /// rest of the line is to be skipped.
     func startOfLastLine(descriptor: Int32, end: Int64) -> (offset: Int64, isInsideLongLine: Bool) {
         guard end > 0 else { return (0, false) }
         let window = Int(min(end, Int64(maxLineLength) + 1))

@@ -45,7 +45,7 @@ public enum FollowerEvent: Sendable {
 ///   rest of their line. A checkpoint never includes them, so a restart reads
 ///   the line again in full.
 /// - **Long line**: a line longer than `maxLineLength` is delivered once, cut
-///   to that length, with `isCut` set; the rest up to its newline is skipped.
+///   to that length, with `isCut` set. The rest up to its newline is skipped.
 ///   NOTE: a restart while the rest is being skipped delivers the cut line again.
 /// - **Rename rotation**: when the file at a path is renamed away, it is read
 ///   to its end before the new file at the path is opened, which is read from
@@ -56,8 +56,9 @@ public enum FollowerEvent: Sendable {
 ///   (up to 1 KiB) no longer hash to the saved fingerprint, was truncated, even
 ///   when it has grown past the old offset since. It is read again from its
 ///   start. Lines not yet read are first looked for in a copy among the
-///   rotated names (logrotate's `copytruncate`); lines written between the copy
-///   and the truncation are lost, and `.truncated` says that a gap is possible.
+///   rotated names, which logrotate's `copytruncate` leaves. Lines written
+///   between the copy and the truncation are lost, so `.truncated` reports a
+///   possible gap.
 /// - **Deletion**: a file deleted while open is read to its end, its partial
 ///   last line included, and closed.
 /// - **Missing or unreadable**: a missing file or directory is waited for
@@ -67,21 +68,22 @@ public enum FollowerEvent: Sendable {
 ///   to a new follower, a checkpoint resumes its file at its offset when the
 ///   file is still at its path with the same head. A file no longer at its path
 ///   is looked for by device and inode among the rotated names in the same
-///   directory (names that start with the file's name, such as `access.log.1`
-///   or `access.log-20261203`, compressed ones excluded) and read to its end
-///   first; then the new file at the path is read from its start.
+///   directory: names that start with the file's name, such as `access.log.1`
+///   or `access.log-20261203`, compressed ones excluded. When found, it is read
+///   to its end first, and then the new file at the path from its start.
 ///   NOTE: when a path rotates twice while the follower is stopped, the file in
 ///   between is not read.
 /// - **New files**: files that match a pattern when following starts begin at
 ///   `startAt`; files that appear later begin at their start.
 ///
-/// NOTE: a glob that also matches rotated names (such as `access.log*`) follows
-/// each rotated file as a file of its own, from its start.
+/// NOTE: a glob that also matches rotated names (such as `access.log*`) can
+/// follow a rotated file under its new name too, read again from its start,
+/// once the follower has closed it as a predecessor.
 public final class FileFollower {
     /// Bytes read from a file per read(2) call.
     static let chunkSize = 256 * 1024
     /// Bytes read from one file before other work on `queue` gets a turn.
-    static let bytesPerTurn: Int64 = 16 * 1024 * 1024
+    static let bytesPerTurn: Int64 = 2 * 1024 * 1024
 
     static let directoryEvents: Inotify.EventMask = [
         .create, .movedTo, .movedFrom, .delete, .attributes, .deleteSelf, .moveSelf, .onlyDirectory,
@@ -165,7 +167,7 @@ public final class FileFollower {
         isRunning = true
 
         let source = DispatchSource.makeReadSource(fileDescriptor: inotify.descriptor, queue: queue)
-        // The source holds the follower weakly, so dropping the follower ends it.
+        // The source references the follower weakly, so dropping the follower ends it.
         let reference = WeakFollower(self)
         source.setEventHandler { reference.follower?.handleInotifyEvents() }
         // The descriptor is closed only once the source no longer polls it.
@@ -175,7 +177,7 @@ public final class FileFollower {
 
         for pattern in invalidPatterns {
             report(.failed(SystemError("follow", path: pattern, errno: EINVAL,
-                                       detail: "a glob is supported in the file name only, not in the directory part")))
+                                       detail: "invalid pattern: it must end in a file name, and only the file name may contain a glob")))
         }
         isStarting = true
         for index in patterns.indices {

@@ -51,7 +51,7 @@ struct FollowedPattern {
     }
 }
 
-/// What a `FileFollower` knows about one path that matches a pattern.
+/// The state a `FileFollower` keeps for one path that matches a pattern.
 final class FollowedPath {
     let path: String
     let patternIndex: Int

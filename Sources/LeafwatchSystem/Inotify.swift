@@ -66,7 +66,13 @@ final class Inotify {
     /// same inode, and returns the watch descriptor.
     func addWatch(path: String, mask: EventMask) throws(SystemError) -> Int32 {
         let watch = lw_inotify_add_watch(descriptor, path, mask.rawValue)
-        guard watch >= 0 else { throw SystemError("watch", path: path, errno: errno) }
+        guard watch >= 0 else {
+            let code = errno
+            // ENOSPC from inotify_add_watch(2) means the per-user watch limit, not a full disk.
+            let detail = code == ENOSPC
+                ? "the inotify watch limit is reached; raise the sysctl fs.inotify.max_user_watches" : nil
+            throw SystemError("watch", path: path, errno: code, detail: detail)
+        }
         return watch
     }
 

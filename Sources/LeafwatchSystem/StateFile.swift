@@ -31,18 +31,26 @@ public enum StateFile {
 
     /// Writes `value` to `directory/name` atomically, creating the directory when missing.
     public static func write<Value: Encodable>(_ value: Value, directory: String, name: String) throws(SystemError) {
+        try write(data: encode(value, path: directory + "/" + name), directory: directory, name: name)
+    }
+
+    /// Returns `value` as the JSON that `write` stores; `path` names the file in errors.
+    public static func encode<Value: Encodable>(_ value: Value, path: String) throws(SystemError) -> Data {
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return try encoder.encode(value)
+        } catch {
+            throw SystemError("encode", path: path, errno: 0, detail: "\(error)")
+        }
+    }
+
+    /// Writes encoded state to `directory/name` atomically, creating the directory when missing.
+    public static func write(data: Data, directory: String, name: String) throws(SystemError) {
         if mkdir(directory, 0o750) != 0 && errno != EEXIST {
             throw SystemError("create directory", path: directory, errno: errno)
         }
         let path = directory + "/" + name
-        let data: Data
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            data = try encoder.encode(value)
-        } catch {
-            throw SystemError("encode", path: path, errno: 0, detail: "\(error)")
-        }
 
         let temporary = path + ".tmp"
         let fd = retryingOnInterrupt { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640) }

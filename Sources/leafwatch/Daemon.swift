@@ -44,8 +44,11 @@ final class Daemon: @unchecked Sendable {
     private var cutLines = 0
     private var statusLines = 0
     private var statusTime = Daemon.monotonicSeconds()
-    /// Paths whose first malformed line has been reported.
-    private var reportedMalformed: Set<String> = []
+    /// Malformed and cut lines are reported at most once per path and
+    /// `lineReportInterval`; the lines in between are counted and named in
+    /// the next report.
+    private var lineReports: [LineReportKey: (time: Double, suppressed: Int)] = [:]
+    private static let lineReportInterval = 600.0
     private var reportedTooLate = false
     /// Whether lines arrived since the last tick of `closeTimer`.
     private var sawLines = false
@@ -87,7 +90,7 @@ final class Daemon: @unchecked Sendable {
         }
         restoredAccess = []
         restoredError = []
-        guard saveCheckpoint() else { return ExitStatus.cannotCreate }
+        guard saveCheckpoint(waiting: true) else { return ExitStatus.cannotCreate }
 
         _ = try? ServiceManager.ready(status: statusText())
         startWatchdog()
@@ -169,7 +172,7 @@ final class Daemon: @unchecked Sendable {
         _ = try? ServiceManager.stopping()
         accessFollower?.readAvailable()
         errorFollower?.readAvailable()
-        let saved = saveCheckpoint()
+        let saved = saveCheckpoint(waiting: true)
         emitEvent(.stopping, priority: .info, message: "stopping after \(linesRead) lines; "
                   + (saved ? "positions and detector state saved" : "the final checkpoint failed"))
         accessFollower?.stop()
@@ -330,12 +333,35 @@ final class Daemon: @unchecked Sendable {
 
     private func noteMalformed(path: String, line: UnsafeBufferPointer<UInt8>, reason: String) {
         malformedLines += 1
-        guard !reportedMalformed.contains(path) else { return }
-        reportedMalformed.insert(path)
+        guard let suppressed = mayReport(.malformed, path: path) else { return }
         emitEvent(.lineMalformed, priority: .warning,
-                  message: "skipped a line of \(path) (\(reason)); further ones are counted in the status: "
+                  message: "skipped a line of \(path) (\(reason))\(Daemon.suppressedText(suppressed)): "
                       + DisplayText.escaped(line, maxBytes: 200),
                   path: path)
+    }
+
+    private enum LineReport { case malformed, cut }
+    private struct LineReportKey: Hashable {
+        var kind: LineReport
+        var path: String
+    }
+
+    /// Returns the number of lines not reported since the last report of
+    /// this kind for `path`, or nil when the report is to be left out.
+    private func mayReport(_ kind: LineReport, path: String) -> Int? {
+        let key = LineReportKey(kind: kind, path: path)
+        let now = Daemon.monotonicSeconds()
+        if let last = lineReports[key], now - last.time < Daemon.lineReportInterval {
+            lineReports[key]?.suppressed += 1
+            return nil
+        }
+        let suppressed = lineReports[key]?.suppressed ?? 0
+        lineReports[key] = (now, 0)
+        return suppressed
+    }
+
+    private static func suppressedText(_ count: Int) -> String {
+        count == 0 ? "" : "; \(count) more since the last report"
     }
 
     // MARK: - Timers
@@ -407,26 +433,48 @@ final class Daemon: @unchecked Sendable {
 
     // MARK: - Checkpoints
 
-    /// Saves the read positions together with the detector state; reports a failure once per failing streak.
+    /// Saves the read positions together with the detector state. The
+    /// state is encoded here, on the working queue, so that it matches the
+    /// positions exactly; the writing and fsync happen on the writer's queue
+    /// unless `waiting` asks for them before returning (at start and stop).
+    /// Returns false when the save failed or, when not waiting, could not be encoded.
     @discardableResult
-    private func saveCheckpoint() -> Bool {
+    private func saveCheckpoint(waiting: Bool = false) -> Bool {
         let state = DaemonState(savedAt: Int64(time(nil)), accessLogs: accessFollower?.checkpoints ?? restoredAccess,
                                 errorLogs: errorFollower?.checkpoints ?? restoredError, engine: engine,
                                 hostNames: builder.hostNames)
         let directory = configuration.state.directory
+        let data: Data
         do {
-            try StateFile.write(state, directory: directory, name: DaemonState.fileName)
-            checkpointFailing = false
+            data = try StateFile.encode(state, path: directory + "/" + DaemonState.fileName)
         } catch {
-            if !checkpointFailing {
-                checkpointFailing = true
-                emitEvent(.checkpointFailed, priority: .err, message: "cannot save the checkpoint: \(error)",
-                          path: error.path, errno: error.errno == 0 ? nil : error.errno)
-            }
+            checkpointFinished(error)
             return false
         }
         if watchdogTimer == nil { _ = try? ServiceManager.status(statusText()) }
-        return true
+        guard waiting else {
+            writer.submit(data, directory: directory)
+            return true
+        }
+        let error = writer.writeNow(data, directory: directory)
+        checkpointFinished(error)
+        return error == nil
+    }
+
+    /// Reports the first failure of each streak of failed saves.
+    private func checkpointFinished(_ error: SystemError?) {
+        guard let error else {
+            checkpointFailing = false
+            return
+        }
+        guard !checkpointFailing else { return }
+        checkpointFailing = true
+        emitEvent(.checkpointFailed, priority: .err, message: "cannot save the checkpoint: \(error); retrying at the next one",
+                  path: error.path, errno: error.errno == 0 ? nil : error.errno)
+    }
+
+    private lazy var writer = CheckpointWriter(fileName: DaemonState.fileName) { [unowned self] error in
+        queue.async { [unowned self] in checkpointFinished(error) }
     }
 
     private var checkpointFailing = false
@@ -451,7 +499,8 @@ final class Daemon: @unchecked Sendable {
         case .opened(let path, let offset):
             emitEvent(.fileOpened, priority: .info, message: "following \(path) from byte \(offset)", path: path)
         case .missing(let pattern):
-            emitEvent(.fileMissing, priority: .notice, message: "no file matches \(pattern) yet; waiting for it to appear", path: pattern)
+            emitEvent(.fileMissing, priority: .notice, message: "no file matches \(pattern) yet; waiting for it to appear",
+                      path: pattern, errno: ENOENT)
         case .unreadable(let path, let code):
             emitEvent(.fileUnreadable, priority: .err,
                       message: "cannot read \(path): \(String(cString: strerror(code))); retrying when it changes",
@@ -468,8 +517,10 @@ final class Daemon: @unchecked Sendable {
             emitEvent(.fileRotated, priority: .info,
                       message: "\(path) was rotated while leafwatch was stopped; finished \(predecessor) first", path: predecessor)
         case .lineCut(let path, let length):
+            guard let suppressed = mayReport(.cut, path: path) else { return }
             emitEvent(.lineCut, priority: .warning,
-                      message: "a line of \(path) is longer than MaxLineLength=\(length) bytes; its start was kept and marked as cut",
+                      message: "a line of \(path) is longer than MaxLineLength=\(configuration.input.maxLineLength) bytes "
+                          + "(\(length) bytes or more); it was skipped and following goes on\(Daemon.suppressedText(suppressed))",
                       path: path)
         case .failed(let error):
             emitEvent(.fileUnreadable, priority: priority ?? .err, message: "\(error)", path: error.path,

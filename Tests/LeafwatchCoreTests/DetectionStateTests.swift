@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import LeafwatchCore
 
-// MARK: - A recorded day of traffic
+// MARK: - Traffic stream
 
 private let t0: Int64 = 1_773_136_800  // 2026-03-10T10:00:00Z
 
@@ -51,7 +51,7 @@ private struct TrafficStream {
             if second % 300 == 0 { arrivals.append((t0 + second + 1, .advance(t0 + second + 1))) }
         }
 
-        // Users log in from home; bob's second address is in the same /64.
+        // Users log in from home. bob's second address is in the same /64.
         for second in stride(from: Int64(0), to: 9000, by: 600) {
             add(success("alice", from: "198.51.100.10", at: second))
         }
@@ -151,8 +151,8 @@ private struct RunResult {
     var openEpisodes: [Int]
 }
 
-/// Runs `steps` and calls `interrupt` before the steps whose index is in
-/// `cuts`; it may replace the engine and the host-name table.
+/// Runs the stream and calls `interrupt` before each step whose index is
+/// in `cuts`, which may replace the engine and the host-name table.
 private func run(
     _ stream: TrafficStream, settings: DetectionSettings = streamSettings, cuts: Set<Int> = [],
     interrupt: (inout DetectionEngine, inout HostNameTable, inout [Alert]) throws -> Void = { _, _, _ in }
@@ -215,14 +215,29 @@ private func restart(_ engine: inout DetectionEngine, _ names: inout HostNameTab
         }
     }
 
-    @Test func restartBeforeEveryStep() throws {
+    @Test func restartEveryFewSteps() throws {
         let uninterrupted = try run(stream)
-        let restarted = try run(stream, cuts: Set(stream.steps.indices), interrupt: restart)
+        let restarted = try run(stream, cuts: Set(stride(from: 1, to: stream.steps.count, by: 5)), interrupt: restart)
         #expect(restarted.alerts == uninterrupted.alerts)
         #expect(restarted.engine.tooLate == uninterrupted.engine.tooLate)
         #expect(restarted.engine.duplicateFailures == uninterrupted.engine.duplicateFailures)
         #expect(restarted.engine.evictions == uninterrupted.engine.evictions)
         #expect(restarted.engine.watermark == uninterrupted.engine.watermark)
+    }
+
+    @Test func restartKeepsLatenessCheck() throws {
+        var engine = DetectionEngine(settings: streamSettings)
+        var names = HostNameTable()
+        var alerts: [Alert] = []
+        engine.process(Observation(kind: .request(status: 200), time: t0 + 1000, client: address("198.51.100.1")),
+                       names: names, alerts: &alerts)
+        try restart(&engine, &names, &alerts)
+        #expect(engine.watermark == t0 + 1000)
+
+        // 301 s behind the watermark is beyond the 300 s lateness tolerance.
+        engine.process(Observation(kind: .request(status: 200), time: t0 + 699, client: address("198.51.100.1")),
+                       names: names, alerts: &alerts)
+        #expect(engine.tooLate == 1)
     }
 
     @Test func freshEngineRoundTrips() throws {
@@ -528,7 +543,7 @@ extension DetectionStateTests {
     }
 
     @Test func stringColumnRejectsSplitCharacter() throws {
-        // "ë" is two bytes in UTF-8; lengths 3 and 1 split it.
+        // "ë" is two bytes in UTF-8, and lengths 3 and 1 split it.
         let column = try JSONDecoder().decode(StringColumn.self, from: Data(#"{"lengths": "3 1", "text": "zoë"}"#.utf8))
         #expect(throws: InvalidDetectionState.self) { _ = try column.optionalStrings() }
     }
