@@ -14,8 +14,10 @@ all: build
 deps:
 	scripts/deps.sh build
 
+# The Swift runtime is linked in, so the installed binary runs on servers
+# without the toolchain.
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 # The journal tests and the daemon's tests need journald and Apache on
 # loopback; scripts/services.sh starts our own instances when none run.
@@ -28,6 +30,7 @@ test: build
 	scripts/cli-test.sh $(BINARY)
 	scripts/unit-security.sh systemd/leafwatch.service
 	scripts/daemon-test.py $(BINARY)
+	scripts/systemd-test.sh $(BINARY)
 
 demo: build
 	@scripts/demo.sh $(BINARY)
@@ -36,6 +39,7 @@ bench: build
 	scripts/deps.sh bench
 	scripts/bench.sh $(BINARY)
 	scripts/detector-check.sh $(BINARY)
+	scripts/latency-bench.sh $(BINARY)
 
 # Units and the catalog go under $(PREFIX)/lib/systemd, which systemd
 # searches both for PREFIX=/usr (distribution packages) and for

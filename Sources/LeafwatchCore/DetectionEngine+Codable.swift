@@ -15,12 +15,12 @@
 /// counts out of range, repeated keys, episode numbers above the last one,
 /// arrays of different lengths) instead of trapping later.
 ///
-/// Host-name clients are indices into a `HostNameTable`; save the table
-/// (also `Codable`) together with the engine so that they keep their meaning.
+/// Host-name clients are indices into a `HostNameTable`, so save the table
+/// (also `Codable`) together with the engine to keep their meaning.
 /// To continue with a configuration that may have changed since the save,
 /// decode the engine and then call `reconfigure` with the current settings.
 extension DetectionEngine: Codable {
-    /// Event times accepted in saved state: about 34,000 years either side
+    /// Event times accepted in saved state: about 35,000 years either side
     /// of 1970, so that window arithmetic on them cannot overflow.
     static let savedTimes: ClosedRange<Int64> = -(1 << 40)...(1 << 40)
     /// The layout version written in `format`. Decoding rejects any other.
@@ -57,7 +57,7 @@ extension DetectionEngine: Codable {
         guard format == Self.stateFormat else {
             throw DecodingError.dataCorruptedError(
                 forKey: .format, in: container,
-                debugDescription: "state format \(format) is not supported; this version reads format \(Self.stateFormat)")
+                debugDescription: "state format \(format) is not supported because this version reads only format \(Self.stateFormat)")
         }
 
         // Settings and history first: the detectors are built from the settings.

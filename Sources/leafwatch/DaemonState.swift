@@ -1,9 +1,9 @@
 import LeafwatchCore
 import LeafwatchSystem
 
-/// What the daemon saves in its state directory at every checkpoint: where
-/// it stopped reading each file, and the detectors' windows, open episodes
-/// and users' address history as of exactly those positions. Restoring both
+/// The checkpoint the daemon saves in its state directory: the position
+/// where it stopped reading each file, and the detectors' windows, open
+/// episodes and users' address history as of exactly those positions. Restoring both
 /// together lets a restart go on as if the daemon had never stopped.
 struct DaemonState: Codable {
     static let fileName = "daemon.json"

@@ -4,7 +4,7 @@ import LeafwatchSystem
 struct RunOptions {
     /// The main configuration file, or nil for the default path.
     var configPath: String? = nil
-    /// Where alerts and the daemon's own messages go.
+    /// The destination of alerts and of the daemon's own messages.
     var logTarget = EventLog.TargetOption.auto
 
     static let help = """
