@@ -52,7 +52,7 @@ install uninstall: CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
 install uninstall: SYSCONFDIR ?= /etc
 
 install: build
-	install -D -m 0755 $(BINARY) $(DESTDIR)$(PREFIX)/bin/leafwatch
+	install -D -s -m 0755 $(BINARY) $(DESTDIR)$(PREFIX)/bin/leafwatch
 	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CATALOGDIR)
 	for unit in $(wildcard systemd/*.service systemd/*.timer); do \
 		sed 's|/usr/local/bin/leafwatch|$(PREFIX)/bin/leafwatch|g' $$unit > $(DESTDIR)$(UNITDIR)/$$(basename $$unit).tmp && \

@@ -51,8 +51,8 @@ while IFS=$'\t' read -r _ kind line; do
     sleep 0.01
 done <"$work/lines"
 
-# The episodes close once their logs have been quiet for a window; the
-# sample is a day old, so the daemon's clock closes them within a second.
+# Episodes still open now close only after their window plus MaxLateness=
+# without events; the daemon saves them in its state when it stops.
 sleep 2
 kill -TERM "$daemon"
 wait "$daemon"

@@ -28,18 +28,18 @@ extension Alert {
         let description: String
         switch rule {
         case .authFailuresPerIP:
-            description = "\(count) failed logins or denials from \(subject)"
+            description = count == 1 ? "1 failed login or denial from \(subject)" : "\(count) failed logins or denials from \(subject)"
         case .authFailuresPerUser:
-            description = "\(count) failed logins for user '\(subject)'"
+            description = "\(count) failed \(count == 1 ? "login" : "logins") for user '\(subject)'"
         case .newClientForUser:
             let address = DisplayText.escaped(client ?? "?", maxBytes: 64)
             description = "user '\(subject)' logged in from new address \(address) (\(count) \(count == 1 ? "request" : "requests"))"
         case .serverErrorBurst:
             let scope = key == "*" ? "the server" : "virtual host \(subject)"
             let ratio = requests.map { ", \(count) of \($0) requests" } ?? ""
-            description = "\(count) server errors (5xx) on \(scope)\(ratio)"
+            description = "\(count) server \(count == 1 ? "error" : "errors") (5xx) on \(scope)\(ratio)"
         case .requestFlood:
-            description = "\(count) requests from \(subject)"
+            description = "\(count) \(count == 1 ? "request" : "requests") from \(subject)"
         }
         let state = phase == .open || !showsPhase ? "" : " [\(phase.rawValue)]"
         return "\(priority.name.uppercased()) \(rule.rawValue): \(description), \(span) (\(limit))\(state)"

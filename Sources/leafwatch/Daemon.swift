@@ -94,7 +94,7 @@ final class Daemon: @unchecked Sendable {
 
         _ = try? ServiceManager.ready(status: statusText())
         startWatchdog()
-        emitEvent(.started, priority: .info, message: "started version \(LeafwatchCommand.version), following \(followedFileCount) files, "
+        emitEvent(.started, priority: .info, message: "started version \(LeafwatchCommand.version), following \(Daemon.count(followedFileCount, "file")), "
                   + "configuration from \(loaded.filesRead.isEmpty ? "built-in defaults" : loaded.filesRead.joined(separator: ", "))")
         return nil
     }
@@ -105,14 +105,12 @@ final class Daemon: @unchecked Sendable {
     /// Creates the state directory when missing and checks it is writable.
     private func prepareStateDirectory(_ directory: String) -> Int32? {
         if let error = Daemon.makeDirectories(directory) {
-            printError("\(error)")
             emitEvent(.checkpointFailed, priority: .err, message: "cannot use the state directory: \(error)", path: directory, errno: error.errno)
             return ExitStatus.cannotCreate
         }
         guard access(directory, W_OK) == 0 else {
             let code = errno
             let error = SystemError("write to", path: directory, errno: code)
-            printError("\(error)")
             emitEvent(.checkpointFailed, priority: .err, message: "cannot use the state directory: \(error)", path: directory, errno: code)
             return ExitStatus.cannotCreate
         }
@@ -488,9 +486,9 @@ final class Daemon: @unchecked Sendable {
         let rate = Int((Double(linesRead - statusLines) / elapsed).rounded())
         statusLines = linesRead
         statusTime = now
-        var text = "Following \(followedFileCount) files, \(rate) lines/s, \(engine.openEpisodeCount) open episodes"
-        if malformedLines > 0 { text += ", \(malformedLines) malformed lines" }
-        if cutLines > 0 { text += ", \(cutLines) cut lines" }
+        var text = "Following \(Daemon.count(followedFileCount, "file")), \(rate) lines/s, \(Daemon.count(engine.openEpisodeCount, "open episode"))"
+        if malformedLines > 0 { text += ", \(Daemon.count(malformedLines, "malformed line"))" }
+        if cutLines > 0 { text += ", \(Daemon.count(cutLines, "cut line"))" }
         return text
     }
 
@@ -557,6 +555,11 @@ final class Daemon: @unchecked Sendable {
             }
         }
         return nil
+    }
+
+    /// Returns "1 file", "2 files".
+    static func count(_ number: Int, _ noun: String) -> String {
+        "\(number) \(noun)\(number == 1 ? "" : "s")"
     }
 
     static func monotonicSeconds() -> Double {
