@@ -53,8 +53,7 @@ final class Daemon: @unchecked Sendable {
     /// Whether lines arrived since the last tick of `closeTimer`.
     private var sawLines = false
     /// The watermark when the logs last delivered lines, and the monotonic
-    /// time then; while the logs are quiet, event time moves on from there
-    /// with the clock.
+    /// time then. While the logs are quiet, event time moves on from there.
     private var quietSince = (watermark: Int64.min, time: 0.0)
 
     init(configPath: String?, loaded: LoadedConfiguration, log: EventLog) {
@@ -382,10 +381,10 @@ final class Daemon: @unchecked Sendable {
     /// close when their logs go quiet; stops it when none are open.
     ///
     /// While lines arrive, event time is theirs. Once the logs are quiet,
-    /// event time advances by the time elapsed since the last line, counted
-    /// from that line's event time rather than taken from the clock, so a
-    /// log whose times lag the system clock (a wrong `TimeZone=`, a replayed
-    /// file) still closes its episodes a quiet window after its last line.
+    /// event time advances from the last line's time by the elapsed
+    /// monotonic time, not from the wall clock. A log whose times lag the
+    /// system clock (a wrong `TimeZone=`, a replayed file) therefore still
+    /// closes its episodes a window plus `MaxLateness=` after its last line.
     private func updateCloseTimer() {
         if engine.openEpisodeCount == 0 {
             closeTimer?.cancel()
@@ -432,9 +431,9 @@ final class Daemon: @unchecked Sendable {
     // MARK: - Checkpoints
 
     /// Saves the read positions together with the detector state. The
-    /// state is encoded here, on the working queue, so that it matches the
-    /// positions exactly; the writing and fsync happen on the writer's queue
-    /// unless `waiting` asks for them before returning (at start and stop).
+    /// state is encoded on the working queue, so it matches the positions
+    /// exactly. The writer's queue does the writing and fsync, and with
+    /// `waiting` (at start and stop) this call waits for them.
     /// Returns false when the save failed or, when not waiting, could not be encoded.
     @discardableResult
     private func saveCheckpoint(waiting: Bool = false) -> Bool {
@@ -479,7 +478,7 @@ final class Daemon: @unchecked Sendable {
 
     // MARK: - Status and events
 
-    /// The STATUS= line: files, reading rate since the last status, open episodes.
+    /// Returns the STATUS= line: files, reading rate since the last status, open episodes.
     private func statusText() -> String {
         let now = Daemon.monotonicSeconds()
         let elapsed = max(now - statusTime, 0.001)
