@@ -61,6 +61,33 @@ public enum CivilTime {
             + "\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2))Z"
     }
 
+    /// Parses the form `iso8601(_:)` writes, `2026-12-03T09:15:00Z`, to
+    /// seconds since the epoch; nil for any other form.
+    public static func parseISO8601(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+              bytes[19] == UInt8(ascii: "Z"),
+              let year = decimal(bytes, 0..<4), let month = decimal(bytes, 5..<7), let day = decimal(bytes, 8..<10),
+              let hour = decimal(bytes, 11..<13), let minute = decimal(bytes, 14..<16), let second = decimal(bytes, 17..<19),
+              (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month),
+              hour < 24, minute < 60, second < 60 else { return nil }
+        return epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
+    }
+
+    /// Returns the number written in ASCII digits at `range` of `bytes`; nil
+    /// when a byte there is not a digit or the range passes the end.
+    static func decimal(_ bytes: [UInt8], _ range: Range<Int>) -> Int? {
+        guard range.upperBound <= bytes.count else { return nil }
+        var value = 0
+        for index in range {
+            let digit = Int(bytes[index]) &- Int(UInt8(ascii: "0"))
+            guard (0...9).contains(digit) else { return nil }
+            value = value * 10 + digit
+        }
+        return value
+    }
+
     /// Returns the month number 1...12 for an English three-letter abbreviation
     /// in any letter case, or nil.
     @inline(__always)

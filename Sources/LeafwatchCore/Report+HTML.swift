@@ -19,7 +19,7 @@ extension Report {
         th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}
         tr.checkin td{background:#fff3c4;font-weight:bold}
         .bar{height:10px;margin:1px 0}.requests{background:#7aa6d8}.denied{background:#e0a030}.errors{background:#d04040}
-        .none{color:#777}
+        .none{color:#777}.problem{color:#b00000}
         </style></head><body>
         <h1>\(title)</h1>
         <p>Time zone \(Self.escapeHTML(timeZone)); compared with \(local(previousPeriod.lowerBound)) to \(local(previousPeriod.upperBound)).</p>
@@ -82,6 +82,9 @@ extension Report {
             out += "</table>\n"
         }
         out += "<p>Malformed lines: \(dataQuality.malformedLines), of which cut at the maximum line length: \(dataQuality.cutLines).</p>\n"
+        for problem in dataQuality.sourceProblems {
+            out += "<p class=\"problem\">Not read: \(Self.htmlShown(problem, maxBytes: 400))</p>\n"
+        }
         out += "</body></html>\n"
         return out
     }

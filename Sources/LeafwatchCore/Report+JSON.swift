@@ -106,6 +106,10 @@ extension Report {
         writer.endArray()
         writer.field("malformedLines", dataQuality.malformedLines)
         writer.field("cutLines", dataQuality.cutLines)
+        writer.key("sourceProblems")
+        writer.beginArray()
+        for problem in dataQuality.sourceProblems { writer.value(problem) }
+        writer.endArray()
         writer.endObject()
 
         writer.endObject()

@@ -69,6 +69,9 @@ extension Report {
             out += "  \(local(gap.span.lowerBound)) to \(local(gap.span.upperBound)) (\(length))\(reason)\n"
         }
         out += "  Malformed lines: \(dataQuality.malformedLines), of which cut at the maximum line length: \(dataQuality.cutLines)\n"
+        for problem in dataQuality.sourceProblems {
+            out += "  Not read: \(Self.shown(problem, maxBytes: 400))\n"
+        }
         return out
     }
 

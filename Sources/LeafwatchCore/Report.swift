@@ -166,6 +166,9 @@ public struct Report: Sendable, Equatable {
         public var malformedLines: Int
         /// Lines longer than the maximum line length.
         public var cutLines: Int
+        /// Sources that could not be read, such as an unreadable rotated log
+        /// or journal, each as one sentence; the counts lack their data.
+        public var sourceProblems: [String] = []
     }
 
     /// All requests in the period.

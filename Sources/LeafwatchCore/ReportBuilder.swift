@@ -54,6 +54,7 @@ public struct ReportBuilder: Sendable {
     /// One bit per second of the period, set when a line has that time.
     private var lineSeconds: [UInt64]
     private var knownGaps: [Report.Gap] = []
+    private var sourceProblems: [String] = []
     private var malformedLines = 0
     private var cutLines = 0
     private var episodes: [EpisodeKey: Report.Episode] = [:]
@@ -166,6 +167,12 @@ public struct ReportBuilder: Sendable {
         knownGaps.append(Report.Gap(span: span, reason: reason))
     }
 
+    /// Adds a sentence about a source that could not be read, such as
+    /// "cannot read /var/log/apache2/access.log.2.gz: Permission denied".
+    public mutating func addSourceProblem(_ sentence: String) {
+        sourceProblems.append(sentence)
+    }
+
     /// Adds one alert read from the journal. Alerts of one episode (same
     /// `host` and `alert.episode`) merge: the count of the latest alert, the
     /// highest priority, the earliest first event and the latest last event.
@@ -262,7 +269,8 @@ extension ReportBuilder {
             lockedOutUsers: failingUsers { $0.successes == 0 },
             newAddresses: newAddressListing(),
             episodes: episodeList(),
-            dataQuality: Report.DataQuality(gaps: gaps(), malformedLines: malformedLines, cutLines: cutLines))
+            dataQuality: Report.DataQuality(gaps: gaps(), malformedLines: malformedLines, cutLines: cutLines,
+                                            sourceProblems: sourceProblems))
     }
 
     /// Returns the text of a client address.

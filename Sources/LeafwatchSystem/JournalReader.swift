@@ -200,29 +200,6 @@ public final class JournalReader {
         }
     }
 
-    /// Parses `LEAFWATCH_FIRST_SEEN`'s form, `2026-12-03T09:15:00Z` (UTC), to
-    /// seconds since the epoch; nil for any other form.
-    public static func parseISO8601(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
-              bytes[19] == UInt8(ascii: "Z") else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for index in range {
-                let digit = Int(bytes[index]) - Int(UInt8(ascii: "0"))
-                guard (0...9).contains(digit) else { return nil }
-                value = value * 10 + digit
-            }
-            return value
-        }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-              (1...12).contains(month), day >= 1, day <= CivilTime.daysInMonth(year: year, month: month),
-              hour < 24, minute < 60, second < 60 else { return nil }
-        return CivilTime.epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
-    }
-
     /// Builds the alert from the current entry; nil when a required field is
     /// missing or invalid.
     private func currentAlert(realtime: UInt64, path: String) throws(SystemError) -> JournalAlert? {
@@ -233,8 +210,8 @@ public final class JournalReader {
               let count = try field("LEAFWATCH_COUNT", path: path).flatMap({ Int($0) }),
               let threshold = try field("LEAFWATCH_THRESHOLD", path: path).flatMap({ Int($0) }),
               let window = try field("LEAFWATCH_WINDOW_SEC", path: path).flatMap({ Int64($0) }),
-              let firstSeen = try field("LEAFWATCH_FIRST_SEEN", path: path).flatMap(Self.parseISO8601),
-              let lastSeen = try field("LEAFWATCH_LAST_SEEN", path: path).flatMap(Self.parseISO8601)
+              let firstSeen = try field("LEAFWATCH_FIRST_SEEN", path: path).flatMap(CivilTime.parseISO8601),
+              let lastSeen = try field("LEAFWATCH_LAST_SEEN", path: path).flatMap(CivilTime.parseISO8601)
         else { return nil }
 
         let requests: Int?

@@ -178,7 +178,8 @@ extension MailMessage {
             && name.utf8.allSatisfy { ASCIIClass.isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
     }
 
-    static func hostName() -> String {
+    /// Returns the machine's host name, or `localhost` when it is not a valid domain.
+    public static func hostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
         let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

@@ -32,11 +32,27 @@ public struct ReportLedger: Sendable, Equatable {
         public var sentAt: Int64
         /// The message's `Message-ID:` without angle brackets.
         public var messageID: String
+        /// The period was the default one, as the timer's runs mail it,
+        /// rather than one given with `--since` or `--until`.
+        public var isDefaultPeriod: Bool
 
-        public init(period: Period, sentAt: Int64, messageID: String) {
+        public init(period: Period, sentAt: Int64, messageID: String, isDefaultPeriod: Bool = false) {
             self.period = period
             self.sentAt = sentAt
             self.messageID = messageID
+            self.isDefaultPeriod = isDefaultPeriod
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case period, sentAt, messageID, isDefaultPeriod
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            period = try container.decode(Period.self, forKey: .period)
+            sentAt = try container.decode(Int64.self, forKey: .sentAt)
+            messageID = try container.decode(String.self, forKey: .messageID)
+            isDefaultPeriod = try container.decodeIfPresent(Bool.self, forKey: .isDefaultPeriod) ?? false
         }
     }
 
@@ -66,10 +82,16 @@ public struct ReportLedger: Sendable, Equatable {
         entries.last { $0.period == period }
     }
 
+    /// The latest end of the default periods mailed, or nil when none was.
+    public var lastDefaultPeriodEnd: Int64? {
+        entries.filter(\.isDefaultPeriod).map(\.period.end).max()
+    }
+
     /// Adds an entry for `period` and writes the ledger to its file.
-    public mutating func record(_ period: Period, sentAt: Int64, messageID: String) throws(SystemError) {
+    public mutating func record(_ period: Period, sentAt: Int64, messageID: String,
+                                isDefaultPeriod: Bool = false) throws(SystemError) {
         var updated = entries
-        updated.append(Entry(period: period, sentAt: sentAt, messageID: messageID))
+        updated.append(Entry(period: period, sentAt: sentAt, messageID: messageID, isDefaultPeriod: isDefaultPeriod))
         if updated.count > Self.maxEntries {
             updated.removeFirst(updated.count - Self.maxEntries)
         }

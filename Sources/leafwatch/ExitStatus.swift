@@ -13,6 +13,8 @@ enum ExitStatus {
     static let cannotCreate: Int32 = 73
     /// EX_IOERR: reading failed part way, or output could not be written.
     static let ioError: Int32 = 74
+    /// EX_TEMPFAIL: the sendmail program failed; running again may succeed.
+    static let temporaryFailure: Int32 = 75
     /// EX_CONFIG: an invalid configuration file.
     static let configError: Int32 = 78
 }

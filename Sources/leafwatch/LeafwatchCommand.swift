@@ -14,6 +14,9 @@ enum LeafwatchCommand {
           scan [OPTION]... FILE...   count statuses, clients and users in log files
                                      and run the detectors (plain or gzip files;
                                      - reads standard input)
+          report [OPTION]...         sum up the last week (or another period) from
+                                     the logs and the journal's alerts; print,
+                                     write or mail it
           check-config [FILE]        print the effective configuration or its errors
 
         Options:
@@ -57,6 +60,17 @@ enum LeafwatchCommand {
                 return RunCommand(options: options).run()
             } catch {
                 printError("\(error.message); run 'leafwatch run --help' for usage")
+                return ExitStatus.usage
+            }
+        case "report":
+            do {
+                guard let options = try ReportOptions.parse(rest) else {
+                    printOut(ReportOptions.help + "\n")
+                    return ExitStatus.success
+                }
+                return ReportCommand(options: options).run()
+            } catch {
+                printError("\(error.message); run 'leafwatch report --help' for usage")
                 return ExitStatus.usage
             }
         case "check-config":

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import LeafwatchSystem
 
 /// Writes text to standard output.
 func printOut(_ text: String) {
@@ -33,5 +34,28 @@ private func writeAll(_ descriptor: Int32, _ bytes: UnsafeBufferPointer<UInt8>) 
             return
         }
         offset += written
+    }
+}
+
+/// Writes a command's output to a file named on the command line.
+enum OutputFile {
+    /// Creates or truncates `path` (mode 0644 before the umask) and writes `bytes` to it.
+    static func write(_ bytes: [UInt8], to path: String) throws(SystemError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw SystemError("create", path: path, errno: errno) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { raw in
+                Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                close(descriptor)
+                throw SystemError("write", path: path, errno: code)
+            }
+            offset += written
+        }
+        guard close(descriptor) == 0 else { throw SystemError("write", path: path, errno: errno) }
     }
 }

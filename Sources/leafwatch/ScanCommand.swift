@@ -33,8 +33,6 @@ struct ScanCommand {
         let worker = DetectionWorker(engine: options.detect ? DetectionEngine(settings: options.detection, history: history) : nil,
                                      settings: options.detection)
         worker.start()
-        var batch: [Observation] = []
-        batch.reserveCapacity(Self.batchSize)
         var records = options.records ? RecordWriter() : nil
         var status = ExitStatus.success
 
@@ -59,55 +57,19 @@ struct ScanCommand {
             }
         }
 
-        // Read each file in batches of observations.
-        var pending = [[Observation]](repeating: [], count: scanners.count)
-        var positions = [Int](repeating: 0, count: scanners.count)
-        var ended = [Bool](repeating: false, count: scanners.count)
-        func refill(_ index: Int) {
-            pending[index].removeAll(keepingCapacity: true)
-            positions[index] = 0
-            while !ended[index] && pending[index].isEmpty {
-                do {
-                    ended[index] = try !scanners[index].fill(&pending[index], limit: Self.batchSize, summary: &summary,
-                                                             builder: &builder, records: &records)
-                } catch {
-                    fail(error, path: scanners[index].path)
-                    ended[index] = true
-                }
+        // Read each file in batches of observations, merged in time order.
+        func fill(_ index: Int, _ observations: inout [Observation]) -> Bool {
+            do {
+                return try scanners[index].fill(&observations, limit: Self.batchSize, summary: &summary, builder: &builder,
+                                                records: &records)
+            } catch {
+                fail(error, path: scanners[index].path)
+                return false
             }
         }
-
-        if scanners.count == 1 {
-            // One file needs no merge: its batches go to the detection thread as they are.
-            while true {
-                refill(0)
-                if pending[0].isEmpty { break }
-                worker.send(DetectionWorker.Batch(observations: pending[0], names: builder.hostNames))
-            }
-        } else {
-            // Merge: always take the earliest observation among the files' next ones.
-            for index in scanners.indices { refill(index) }
-            while true {
-                var earliest = -1
-                var earliestTime = Int64.max
-                for index in scanners.indices where positions[index] < pending[index].count {
-                    let time = pending[index][positions[index]].time
-                    if earliest < 0 || time < earliestTime {
-                        earliest = index
-                        earliestTime = time
-                    }
-                }
-                guard earliest >= 0 else { break }
-                batch.append(pending[earliest][positions[earliest]])
-                positions[earliest] += 1
-                if positions[earliest] == pending[earliest].count { refill(earliest) }
-                if batch.count == Self.batchSize {
-                    worker.send(DetectionWorker.Batch(observations: batch, names: builder.hostNames))
-                    batch.removeAll(keepingCapacity: true)
-                }
-            }
+        ObservationMerge.run(sourceCount: scanners.count, batchSize: Self.batchSize, fill: fill) { batch in
+            worker.send(DetectionWorker.Batch(observations: batch, names: builder.hostNames))
         }
-        worker.send(DetectionWorker.Batch(observations: batch, names: builder.hostNames))
         var (engine, alerts, counts) = worker.finish()
         summary.merge(&counts)
         records?.flush()

@@ -226,3 +226,25 @@ private func zone(_ identifier: String) throws -> LocalTimeZone {
         #expect(scaled("99999999999999999999", 1) == nil)
     }
 }
+
+@Suite struct ISO8601ParsingTests {
+    @Test func validTimeParsed() {
+        #expect(CivilTime.parseISO8601("2026-12-01T08:15:02Z") == 1_796_112_902)
+        #expect(CivilTime.parseISO8601("1970-01-01T00:00:00Z") == 0)
+        #expect(CivilTime.parseISO8601("2028-02-29T23:59:59Z") == CivilTime.epochSeconds(year: 2028, month: 2, day: 29,
+                                                                                              hour: 23, minute: 59, second: 59))
+    }
+
+    @Test func roundTripWithFormatter() {
+        for seconds: Int64 in [0, 86_399, 951_782_400, 1_796_112_902, 4_102_444_800] {
+            #expect(CivilTime.parseISO8601(CivilTime.iso8601(seconds)) == seconds)
+        }
+    }
+
+    @Test(arguments: ["", "2026-12-01 08:15:02Z", "2026-12-01T08:15:02", "2026-12-01T08:15:02+01:00",
+                      "2026-13-01T08:15:02Z", "2026-02-30T08:15:02Z", "2026-12-01T24:00:00Z", "2026-12-01T08:60:02Z",
+                      "2026-12-01T08:15:60Z", "2026-1a-01T08:15:02Z", "+026-12-01T08:15:02Z"])
+    func invalidTimeRejected(_ text: String) {
+        #expect(CivilTime.parseISO8601(text) == nil)
+    }
+}

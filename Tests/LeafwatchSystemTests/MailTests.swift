@@ -427,7 +427,29 @@ private func partBody(_ rendered: String, type: String) -> String? {
         var ledger = try ReportLedger.load(directory: folder.path)
         try ledger.record(ReportLedger.Period(start: 10, end: 20), sentAt: 30, messageID: "id@host")
         let text = try String(contentsOfFile: folder.path + "/" + ReportLedger.fileName, encoding: .utf8)
-        #expect(text == #"{"reports":[{"messageID":"id@host","period":{"end":20,"start":10},"sentAt":30}],"version":1}"#)
+        #expect(text == #"{"reports":[{"isDefaultPeriod":false,"messageID":"id@host","period":{"end":20,"start":10},"sentAt":30}],"version":1}"#)
+    }
+
+    @Test func entryWithoutDefaultFlagReadsAsExplicit() throws {
+        let folder = try TemporaryFolder()
+        _ = try folder.write(ReportLedger.fileName,
+                             #"{"reports":[{"messageID":"id@host","period":{"end":20,"start":10},"sentAt":30}],"version":1}"#)
+        let ledger = try ReportLedger.load(directory: folder.path)
+        #expect(ledger.entries.map(\.isDefaultPeriod) == [false])
+        #expect(ledger.lastDefaultPeriodEnd == nil)
+    }
+
+    @Test func lastDefaultPeriodEndIgnoresExplicitPeriods() throws {
+        let folder = try TemporaryFolder()
+        var ledger = try ReportLedger.load(directory: folder.path)
+        try ledger.record(ReportLedger.Period(start: 0, end: 604_800), sentAt: 604_900, messageID: "a@host", isDefaultPeriod: true)
+        try ledger.record(ReportLedger.Period(start: 604_800, end: 1_209_600), sentAt: 1_209_700, messageID: "b@host",
+                          isDefaultPeriod: true)
+        // A manual report of a later span does not move the weekly series.
+        try ledger.record(ReportLedger.Period(start: 1_209_600, end: 1_300_000), sentAt: 1_300_100, messageID: "c@host")
+        let reread = try ReportLedger.load(directory: folder.path)
+        #expect(reread.lastDefaultPeriodEnd == 1_209_600)
+        #expect(reread.entries.map(\.isDefaultPeriod) == [true, true, false])
     }
 
     @Test func failedWriteLeavesLedgerUnchanged() throws {

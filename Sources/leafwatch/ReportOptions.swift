@@ -1,0 +1,137 @@
+/// The command line of `leafwatch report`.
+struct ReportOptions {
+    enum Format: String {
+        case text, html, json
+    }
+
+    var configPath: String? = nil
+    /// `--since` and `--until` as given; they are read in the report's time zone from the configuration.
+    var since: String? = nil
+    var until: String? = nil
+    var format = Format.text
+    var outputPath: String? = nil
+    var mail = false
+    /// `--to` addresses; when any is given they replace `[Report] To=`.
+    var recipients: [String] = []
+    var force = false
+    var journalDirectory: String? = nil
+    var readJournal = true
+    var host: String? = nil
+
+    static let help = """
+        Usage: leafwatch report [OPTION]...
+
+        Sums up a period, by default the seven days before today: requests by
+        status class compared with the period before, 401/403 and 5xx per day,
+        the check-in day's logins, the clients with most failures and 5xx, users
+        with failed logins and those who never logged in, new addresses per
+        user, the alert episodes from the journal and the gaps in the logs. The
+        access and error logs of the configuration are read with their rotated
+        and gzip-compressed files.
+
+        Options:
+          --config FILE            read FILE and FILE.d/*.conf instead of
+                                   /etc/leafwatch/leafwatch.conf and its drop-ins
+          --since T                start of the period (default: Period= before --until)
+          --until T                end of the period, excluded (default: the start
+                                   of today, or now when only --since is given)
+          --format FORMAT          text (the default), html or json
+          --output FILE            write the report to FILE instead of standard output
+          --mail                   mail the report (text and HTML) through
+                                   [Report] Sendmail=, once per period
+          --to ADDRESS             recipient instead of [Report] To=; repeat for several
+          --force                  mail even when the period was mailed before
+          --journal-directory DIR  read alerts from the journal files in DIR, such
+                                   as those systemd-journal-remote collects
+          --no-journal             leave the alerts out
+          --host NAME              the host name shown (default: this machine's)
+          -h, --help               show this help
+
+        T is a date (2026-12-03, midnight in [Report] TimeZone=), a date and time
+        (2026-12-03T08:00, with an optional Z or +01:00), now, today, yesterday,
+        or -Nd for the start of the day N days ago.
+
+        Exit status: 0 on success and when the period was mailed before, 64 for
+        an invalid option or value, 66 when --journal-directory is missing, 73
+        when the record of mailed reports cannot be written, 74 when the output
+        cannot be written, 75 when the sendmail program fails, 78 for an invalid
+        configuration.
+        """
+
+    /// Parses the arguments after `report`, or returns nil when help was requested.
+    static func parse(_ arguments: [String]) throws(UsageError) -> ReportOptions? {
+        var options = ReportOptions()
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            var name = argument
+            var value: String? = nil
+            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+                name = String(argument[..<equals])
+                value = String(argument[argument.index(after: equals)...])
+            }
+            func takeValue() throws(UsageError) -> String {
+                if let value { return value }
+                guard index < arguments.count else { throw UsageError("option '\(name)' requires a value") }
+                index += 1
+                return arguments[index - 1]
+            }
+            func flag() throws(UsageError) {
+                guard value == nil else { throw UsageError("option '\(name)' takes no value") }
+            }
+            switch name {
+            case "-h", "--help":
+                try flag()
+                return nil
+            case "--config":
+                let path = try takeValue()
+                guard !path.isEmpty else { throw UsageError("empty configuration file name") }
+                options.configPath = path
+            case "--since":
+                options.since = try takeValue()
+            case "--until":
+                options.until = try takeValue()
+            case "--format":
+                let text = try takeValue()
+                guard let format = Format(rawValue: text) else {
+                    throw UsageError("invalid format '\(text)'; expected text, html or json")
+                }
+                options.format = format
+            case "--output":
+                let path = try takeValue()
+                guard !path.isEmpty else { throw UsageError("empty output file name") }
+                options.outputPath = path
+            case "--mail":
+                try flag()
+                options.mail = true
+            case "--to":
+                let address = try takeValue()
+                guard !address.isEmpty else { throw UsageError("empty address for --to") }
+                options.recipients.append(address)
+            case "--force":
+                try flag()
+                options.force = true
+            case "--journal-directory":
+                let path = try takeValue()
+                guard !path.isEmpty else { throw UsageError("empty directory name for --journal-directory") }
+                options.journalDirectory = path
+            case "--no-journal":
+                try flag()
+                options.readJournal = false
+            case "--host":
+                let host = try takeValue()
+                guard !host.isEmpty else { throw UsageError("empty host name for --host") }
+                options.host = host
+            default:
+                throw UsageError(argument.hasPrefix("-") ? "unknown option '\(argument)'" : "unexpected argument '\(argument)'")
+            }
+        }
+        if options.journalDirectory != nil && !options.readJournal {
+            throw UsageError("--journal-directory and --no-journal cannot be combined")
+        }
+        if options.force && !options.mail { throw UsageError("--force applies only with --mail") }
+        if !options.recipients.isEmpty && !options.mail { throw UsageError("--to applies only with --mail") }
+        return options
+    }
+}
