@@ -27,9 +27,12 @@ test: build
 	$(SWIFT) test
 	scripts/differential-test.sh
 	scripts/golden-test.sh $(BINARY)
+	scripts/report-golden-test.sh $(BINARY)
 	scripts/cli-test.sh $(BINARY)
 	scripts/unit-security.sh systemd/leafwatch.service
+	scripts/unit-security.sh systemd/leafwatch-report.service 1.5
 	scripts/daemon-test.py $(BINARY)
+	scripts/report-test.py $(BINARY)
 	scripts/systemd-test.sh $(BINARY)
 
 demo: build

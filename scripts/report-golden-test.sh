@@ -8,7 +8,9 @@
 # element by element, and keys that expected.json lacks are not checked. The
 # same week is requested with the period's bounds written three ways. A
 # negative control then changes one expected value in memory and checks that
-# the comparison reports it.
+# the comparison reports it. Last, the September files, cut short in a copy,
+# must not be read for the week but must be read for September.
+# Prints one line per case and `N passed, M failed`; exits 1 on a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 binary=$(realpath "${1:-.build/release/leafwatch}")
@@ -104,12 +106,13 @@ run_case() {
   if [[ -s "$work/$name.err" ]]; then
     sed "s/^/  $name stderr: /" "$work/$name.err" | head -5
   fi
-  if compare "$fixture/expected.json" "$work/$name.json"; then
+  if compare "$fixture/expected.json" "$work/$name.json" >"$work/$name.diff"; then
     passed=$((passed + 1))
     echo "ok   $name"
   else
     failed=$((failed + 1))
     echo "FAIL $name: the report differs from expected.json"
+    cat "$work/$name.diff"
   fi
 }
 
@@ -133,6 +136,53 @@ else
   failed=$((failed + 1))
   echo "FAIL negative-control: no report output to compare"
 fi
+
+# The September files lie outside both periods and must be skipped after the
+# check of their first lines. Cutting the gzip trailer off a copy makes
+# reading them to the end fail visibly, so the week's report must not
+# mention them, while a report on September must.
+truncated="$work/truncated"
+cp -r "$week" "$truncated"
+sed "s|$week|$truncated|g" "$week/leafwatch.conf" >"$truncated/leafwatch.conf"
+for file in "$truncated/access.log.3.gz" "$truncated/error.log.3.gz"; do
+  size=$(stat -c %s "$file")
+  truncate -s $((size - 8)) "$file"
+done
+
+# Prints the report's sentences about unreadable sources that name a .3.gz file.
+september_problems() {
+  python3 -c '
+import json, sys
+with open(sys.argv[1]) as file:
+    report = json.load(file)
+for sentence in report.get("dataQuality", {}).get("sourceProblems", []):
+    if ".3.gz" in sentence:
+        print(sentence)
+' "$1"
+}
+
+for bounds in "week 2026-10-19 2026-10-26" "september 2026-09-07 2026-09-10"; do
+  read -r name since until <<<"$bounds"
+  "$binary" report --config "$truncated/leafwatch.conf" --since "$since" --until "$until" --format json --no-journal \
+    --host fixture.example >"$work/skip-$name.json" 2>"$work/skip-$name.err"
+  status=$?
+  mentions=$( (september_problems "$work/skip-$name.json"; grep '\.3\.gz' "$work/skip-$name.err") | wc -l)
+  if [[ $status -ne 0 ]]; then
+    failed=$((failed + 1))
+    echo "FAIL skip-$name: leafwatch report exited with status $status"
+    sed 's/^/  stderr: /' "$work/skip-$name.err" | head -5
+  elif [[ $name == week && $mentions -ne 0 ]]; then
+    failed=$((failed + 1))
+    echo "FAIL skip-week: the September files were read for the October week"
+    september_problems "$work/skip-week.json" | sed 's/^/  /'
+  elif [[ $name == september && $mentions -eq 0 ]]; then
+    failed=$((failed + 1))
+    echo "FAIL skip-september: the cut September files were read without a problem, so skip-week proves nothing"
+  else
+    passed=$((passed + 1))
+    echo "ok   skip-$name: $mentions mentions of the cut September files"
+  fi
+done
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -18,12 +18,12 @@
 # the default period, and a second run that mails nothing because the
 # ledger contains the period. A last run in the same sandbox writes the JSON
 # report of the test's own hour, whose episodes must be the daemon's alerts,
-# read from the system journal as the dynamic user. The
-# test's sendmail program, /usr/local/libexec/leafwatch-test-sendmail, sends
-# the message over TCP to a socket-activated receiver on 127.0.0.1:2525 in
-# the container, which stores it under /var/spool/leafwatch-test; so the mail
-# also proves that the unit can open Internet sockets. The test parses the
-# stored message with Python's email package.
+# read from the system journal as the dynamic user. The test's sendmail
+# program, /usr/local/libexec/leafwatch-test-sendmail, sends the message
+# over TCP to a socket-activated receiver on 127.0.0.1:2525 in the
+# container, which stores it under /var/spool/leafwatch-test. So a stored
+# mail also proves that the unit can open Internet sockets. The test parses
+# the stored message with Python's email package.
 #
 #   scripts/systemd-test.sh [BINARY]   (default .build/release/leafwatch)
 #

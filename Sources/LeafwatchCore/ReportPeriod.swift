@@ -55,7 +55,7 @@ public struct ReportPeriod: Sendable, Equatable {
         }
         let bytes = Array(text.utf8)
         if bytes.count >= 3, bytes.first == UInt8(ascii: "-"), bytes.last == UInt8(ascii: "d") {
-            guard bytes.count <= 7, let days = Int(String(decoding: bytes[1..<(bytes.count - 1)], as: UTF8.self)),
+            guard bytes.count <= 6, let days = Int(String(decoding: bytes[1..<(bytes.count - 1)], as: UTF8.self)),
                   days >= 0 else { return nil }
             return shift(startOfDay(containing: now, zone: zone), days: -days, zone: zone)
         }

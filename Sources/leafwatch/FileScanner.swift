@@ -21,6 +21,10 @@ final class FileScanner {
     /// Lines read for format detection and not yet handed out.
     private var buffered: [BufferedLine] = []
     private(set) var unrecognized = false
+    /// When set, the times of error-log lines that make no observation are
+    /// kept in `otherLineTimes`, so that a report does not count them as a gap.
+    var keepsOtherLineTimes = false
+    private(set) var otherLineTimes: [Int64] = []
 
     init(path: String, displayPath: String, options: ScanOptions, format: LogFormat?) throws(SystemError) {
         self.path = displayPath
@@ -101,6 +105,12 @@ final class FileScanner {
         return true
     }
 
+    /// Returns the kept times of lines without an observation and forgets them.
+    func takeOtherLineTimes() -> [Int64] {
+        defer { otherLineTimes.removeAll(keepingCapacity: true) }
+        return otherLineTimes
+    }
+
     /// Reads the first lines and picks the format from them.
     private func detect(summary: inout ScanSummary) throws {
         while buffered.count < ScanCommand.detectionLines, let line = try reader.nextLine() {
@@ -145,6 +155,7 @@ final class FileScanner {
             }
             let observation = builder.observation(record)
             summary.addErrorRecord(record, observation: observation)
+            if observation == nil, keepsOtherLineTimes, let time = record.time { otherLineTimes.append(time) }
             return observation
         case .detecting, .unrecognized:
             summary.addMalformedLine(bytes, path: path, lineNumber: number, isCut: false, reason: "format not recognized")

@@ -68,6 +68,7 @@ struct ReportLogReader {
                     do {
                         source.scanner = try FileScanner(path: path, displayPath: DisplayText.escaped(path, maxBytes: 4096),
                                                          options: source.options, format: source.format)
+                        source.scanner!.keepsOtherLineTimes = true
                     } catch {
                         problems.append(Self.sentence(error, path: path))
                         continue
@@ -75,10 +76,10 @@ struct ReportLogReader {
                 }
                 let scanner = source.scanner!
                 do {
-                    if try scanner.fill(&observations, limit: ScanCommand.batchSize, summary: &summary, builder: &builder,
-                                        records: &records) {
-                        return true
-                    }
+                    let more = try scanner.fill(&observations, limit: ScanCommand.batchSize, summary: &summary,
+                                                builder: &builder, records: &records)
+                    for time in scanner.takeOtherLineTimes() { report.recordLine(at: time) }
+                    if more { return true }
                 } catch {
                     problems.append(Self.sentence(error, path: scanner.path))
                 }

@@ -21,8 +21,9 @@ records by the rules of `leafwatch report`, not by running leafwatch:
   error-log failures naming the user. The error-log copy of an access-log
   failure is counted once: records made as copies carry `copy=True`.
 - usersLoggedIn is the number of distinct users with a 2xx or 3xx response
-  on that local day; new addresses are networks (IPv4 whole, IPv6 /64) a user
-  succeeded from in the period but not in the previous period.
+  on that local day.
+- New addresses are networks (IPv4 whole, IPv6 /64) that a user succeeded
+  from in the period but not in the previous period.
 - A gap is a span of more than 3600 s inside the period without any access-
   or error-log line; the period's start and end count as lines.
 """
@@ -211,9 +212,9 @@ def make_before_previous():
         session(local(2026, 10, 10, rng.randrange(9, 20), rng.randrange(0, 60)), name, client)
     session(local(2026, 10, 11, 10, 15), "mia", MIA)
     request(local(2026, 10, 11, 15, 0), MEMBERS["hugo"], "hugo", "GET", "/members/report.pdf", 500, 612)
-    # From 22:30 to 00:30 the host was moved to another rack: no lines. The
-    # previous period starts at midnight, 169 hours before the period's start
-    # would be 23:00: no line lies between the two, so the counts are the same.
+    # From 22:30 to 00:30 the host was moved to another rack, so there are no
+    # lines. A previous period of 169 hours would start at 23:00, and with no
+    # line between 23:00 and midnight its counts equal those of the 168 hours.
     error_event(local(2026, 10, 11, 22, 30), "notice", "mpm_event", "AH00491: caught SIGTERM, shutting down")
 
 
