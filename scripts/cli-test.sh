@@ -197,5 +197,35 @@ expect "new address alerts with history" json "[(a['rule'], a['key'], a['client'
 check "no state" 0 "$binary" scan --json --config "$work/learn.conf" "$work/later.log"
 expect "no alert without history" json "d['alerts'] == []"
 
+# leafwatch report on the sample: Thursday 2026-12-03 in Berlin.
+printf '[Input]\nAccessLog=%s/samples/access.log\nErrorLog=%s/samples/error.log\nTimeZone=Europe/Berlin\n[Report]\nTimeZone=Europe/Berlin\n[State]\nDirectory=%s/report-state\n' \
+  "$PWD" "$PWD" "$work" >"$work/report.conf"
+check "report json" 0 "$binary" report --config "$work/report.conf" --since 2026-11-30 --until 2026-12-07 --no-journal --format json --host sample.example
+expect "report counts the sample's requests" json "d['requests'] == 131 and d['host'] == 'sample.example'"
+expect "report marks Thursday" json "[x['date'] for x in d['days'] if x['isCheckInDay']] == ['2026-12-03'] and [x for x in d['days'] if x['isCheckInDay']][0]['requests'] == 131"
+expect "report lists the sprayer first" json "d['topDeniedClients'][0]['address'] == '203.0.113.66'"
+expect "report says alerts were left out" json "d['dataQuality']['sourceProblems'] == [\"the journal's alerts (--no-journal was given)\"]"
+check "report text" 0 "$binary" report --config "$work/report.conf" --since 2026-12-03 --until 2026-12-04 --no-journal
+expect "report text names the check-in day" contains out "Check-in day 2026-12-03:"
+check "report html to a file" 0 "$binary" report --config "$work/report.conf" --since 2026-12-03 --until 2026-12-04 --no-journal --format html --output "$work/report.html"
+expect "report html is written, not printed" bash -c "[[ ! -s '$work/out' ]] && grep -q '<!DOCTYPE html>' '$work/report.html'"
+check "report bad time" 64 "$binary" report --config "$work/report.conf" --since 2026-13-01
+expect "report bad time is named" contains err "invalid time '2026-13-01' for --since"
+check "report reversed period" 64 "$binary" report --config "$work/report.conf" --since 2026-12-04 --until 2026-12-03
+expect "report reversed period is named" contains err "is not before --until"
+check "report bad format" 64 "$binary" report --format pdf
+expect "report bad format is named" contains err "invalid format 'pdf'"
+check "report force without mail" 64 "$binary" report --force
+expect "report force needs mail" contains err "--force applies only with --mail"
+check "report missing journal directory" 66 "$binary" report --config "$work/report.conf" --since 2026-12-03 --until 2026-12-04 --journal-directory "$work/no-journal"
+expect "report missing journal directory is named" contains err "$work/no-journal"
+check "report unwritable output" 74 "$binary" report --config "$work/report.conf" --since 2026-12-03 --until 2026-12-04 --no-journal --output "$work/missing/report.txt"
+expect "report unwritable output is named" contains err "$work/missing/report.txt"
+printf '[Report]\nCheckInDay=Caturday\n' >"$work/bad-report.conf"
+check "report invalid configuration" 78 "$binary" report --config "$work/bad-report.conf"
+expect "report invalid configuration names file and line" contains err "bad-report.conf:2"
+check "report mail without recipients" 0 "$binary" report --config "$work/report.conf" --since 2026-12-03 --until 2026-12-04 --no-journal --mail
+expect "report without recipients sends nothing" bash -c "grep -q 'no recipients' '$work/err' && [[ ! -e '$work/report-state/reports.json' ]]"
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -132,9 +132,9 @@ public struct Configuration: Sendable, Equatable {
         public var sendmailCommand = "/usr/sbin/sendmail -t -oi"
         /// `TimeZone=`: IANA name for the report's dates, or nil for the system's zone.
         public var timeZone: String? = nil
-        /// `CheckInDay=`: the weekday the report is sent.
+        /// `CheckInDay=`: the weekday members check in, highlighted in the report.
         public var checkInDay = Weekday.thursday
-        /// `Period=`: the span the report covers.
+        /// `Period=`: the span the report covers by default, ending at the start of the day it runs.
         public var period: Int64 = 7 * 86_400
 
         public init() {}

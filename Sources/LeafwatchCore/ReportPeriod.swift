@@ -14,8 +14,10 @@ public struct ReportPeriod: Sendable, Equatable {
     /// length: whole local days back when `length` (the configured
     /// `Period=`) is a whole number of days and both ends are local midnights,
     /// else the same number of seconds back.
+    /// An `until` before `since` makes an empty period.
     public init(since: Int64, until: Int64, zone: LocalTimeZone) {
-        period = since..<max(since, until)
+        let until = max(since, until)
+        period = since..<until
         let days = Self.wholeDays(from: since, to: until, zone: zone)
         let start = days.map { Self.shift(since, days: -$0, zone: zone) } ?? since - (until - since)
         previous = start..<since

@@ -25,6 +25,12 @@ private func utc(_ text: String) -> Int64 {
         #expect(period.previous == utc("2026-10-21T18:00:00Z")..<utc("2026-10-22T06:00:00Z"))
     }
 
+    @Test func reversedEndsMakeEmptyPeriod() {
+        let period = ReportPeriod(since: 1000, until: 500, zone: berlin)
+        #expect(period.period == 1000..<1000)
+        #expect(period.previous == 1000..<1000)
+    }
+
     @Test func startOfSpanWithoutWholeDays() {
         #expect(ReportPeriod.start(ending: 100_000, length: 3600, zone: berlin) == 96_400)
     }
