@@ -19,9 +19,9 @@ same period.
 The mail tests run over a fixture week written by this script, from
 2026-11-23 (a Monday) to 2026-11-30 in UTC, with a few lines in the week
 before and after. The journal tests run `leafwatch run --log-target journal`
-on a log of their own, write failed logins from a random address of
-203.0.113.0/24 (text in the log only, no traffic), wait for journald to
-return the alerts, and check that `leafwatch report` reads them back from
+on a log of their own and write failed logins from a random address of
+203.0.113.0/24 into it (text in the log only, no traffic). Once journald
+returns the alerts, they check that `leafwatch report` reads them back from
 the local system journal and from a copy of its files.
 
 Set LEAFWATCH_KEEP_TEST_DIRS=1 to keep the test directories for inspection.
@@ -88,17 +88,17 @@ MARKUP_USER = "<b>x</b>"
 
 def apache_escaped(text):
     """Returns `text` as Apache's mod_log_config writes %u: bytes outside printable ASCII as \\xhh."""
-    out = []
+    pieces = []
     for byte in text.encode("utf-8"):
         if byte == 0x5C:
-            out.append("\\\\")
+            pieces.append("\\\\")
         elif byte == 0x22:
-            out.append('\\"')
+            pieces.append('\\"')
         elif 0x20 <= byte <= 0x7E:
-            out.append(chr(byte))
+            pieces.append(chr(byte))
         else:
-            out.append(f"\\x{byte:02x}")
-    return "".join(out)
+            pieces.append(f"\\x{byte:02x}")
+    return "".join(pieces)
 
 
 def access_time(when):
@@ -164,12 +164,12 @@ class FixtureWeek:
             when = start + 1 * 86400 + 10 * 3600 + count * 30
             self.request(when, "203.0.113.7", UMLAUT_USER, 401)
             self.errors.append((when, error_line(when, "203.0.113.7", UMLAUT_USER)))
-        # Wednesday: a user name with HTML markup fails twice; four server errors.
+        # Wednesday: a user name with HTML markup fails twice, and /boom returns 500 four times.
         for count in range(2):
             self.request(start + 2 * 86400 + 11 * 3600 + count * 20, "203.0.113.8", MARKUP_USER, 401)
         for count in range(4):
             self.request(start + 2 * 86400 + 14 * 3600 + count * 3, "198.51.100.70", "-", 500, "/boom")
-        # Thursday, the check-in day: dave fails twice, then logs in; mallory does not exist.
+        # Thursday, the check-in day: dave fails twice, then logs in. The user mallory does not exist.
         for count in range(2):
             self.request(start + 3 * 86400 + 9 * 3600 + count * 15, "192.0.2.4", "dave", 401)
         self.request(start + 3 * 86400 + 9 * 3600 + 60, "192.0.2.4", "dave", 200)
@@ -226,7 +226,10 @@ def free_port():
 
 
 def closed_port():
-    """Returns a loopback port that nothing listens on (bound and released; nothing else binds it meanwhile)."""
+    """Returns a loopback port that nothing listens on.
+
+    NOTE: the port is free when this returns, but another process may bind it before msmtp connects.
+    """
     return free_port()
 
 
@@ -252,7 +255,7 @@ class TestDirectory:
         self.config = self.path / "leafwatch.conf"
 
     def msmtp_config(self, port, name="msmtprc"):
-        """Writes an msmtp configuration for 127.0.0.1:`port` without authentication or TLS; returns its path."""
+        """Writes an msmtp configuration for 127.0.0.1:`port` without authentication or TLS and returns its path."""
         path = self.path / name
         path.write_text(
             "# Written by scripts/report-test.py.\n"
@@ -313,8 +316,8 @@ class Result:
         self.stderr = completed.stderr.decode("utf-8", "backslashreplace")
 
     def describe(self):
-        shown = " ".join(repr(word) if re.search(r"[\s\\]", word) else word for word in self.command)
-        return (f"command: {shown}\n  exit status: {self.status}\n  stderr: {self.stderr.strip()[-2000:] or '(empty)'}"
+        command_text = " ".join(repr(word) if re.search(r"[\s\\]", word) else word for word in self.command)
+        return (f"command: {command_text}\n  exit status: {self.status}\n  stderr: {self.stderr.strip()[-2000:] or '(empty)'}"
                 f"\n  stdout: {self.stdout.strip()[:1500] or '(empty)'}")
 
 
@@ -392,7 +395,7 @@ def parse_message(path):
 class TableReader(html.parser.HTMLParser):
     """Collects the tables of an HTML document by the text of the h2 heading before them.
 
-    `sections` maps a heading to a list of rows; a row is (cells, class attribute of the tr).
+    `sections` maps a heading to a list of rows. A row is (cells, class attribute of the tr).
     """
 
     def __init__(self):
@@ -445,7 +448,7 @@ def html_section(tables, prefix):
     for heading, rows in tables.sections.items():
         if heading.startswith(prefix):
             return heading, rows
-    raise AssertionError(f"no h2 heading starting with {prefix!r} in the HTML part; headings: {list(tables.sections)}")
+    raise AssertionError(f"no h2 heading starting with {prefix!r} in the HTML part. Headings: {list(tables.sections)}")
 
 
 def text_section(text, prefix):
@@ -801,10 +804,29 @@ class HeaderTests(unittest.TestCase):
         self.expect_rejected(result, EXIT_USAGE)
 
     def test_host_option_with_crlf(self):
-        arguments = [a for a in self.arguments]
+        """--host goes into the subject: it is either rejected or sent without its line break."""
+        arguments = list(self.arguments)
         arguments[arguments.index("--host") + 1] = "test.example\r\nBcc: evil@example.net"
         result = leafwatch("report", *arguments)
-        self.expect_rejected(result, EXIT_USAGE)
+        time.sleep(0.3)
+        if result.status != 0:
+            self.assertEqual(self.sink.count(), 0, "messages sent after rejecting --host\n" + result.describe())
+            return
+        self.assertEqual(self.sink.count(), 1, "messages sent\n" + result.describe())
+        raw, message, envelope = parse_message(self.sink.messages()[0])
+        self.assertIsNone(message["Bcc"], "a Bcc: header from --host")
+        self.assertNotIn(b"\r\nBcc:", raw, "a header line from --host")
+        self.assertEqual(sorted(envelope[1:]), sorted(RECIPIENTS), "RCPT TO after a --host with a line break")
+        self.assertEqual(len(message.get_all("Subject")), 1, "one Subject: header")
+
+    def test_mail_with_json_output(self):
+        result = leafwatch("report", *self.arguments, "--format", "json")
+        self.assertEqual(result.status, 0, result.describe())
+        self.assertEqual(self.sink.count(), 1, "messages after --mail --format json\n" + result.describe())
+        self.assertTrue(result.stdout.strip(), "--mail --format json writes the JSON report to stdout too\n"
+                        + result.describe())
+        report = json.loads(result.stdout)
+        self.assertEqual(report["period"]["start"], "2026-11-23T00:00:00Z", "the JSON report on stdout with --mail")
 
     def test_to_config_with_cr(self):
         self.write_config_line("Report", "To", b"ops@example.com\rBcc: evil@example.net")
@@ -850,19 +872,29 @@ def field(entry, name):
     return value
 
 
-class JournalTests(unittest.TestCase):
-    """One daemon run that alerts on a unique address; the report reads the alerts back."""
+class DaemonRun:
+    """One `leafwatch run --log-target journal` with a state directory of its own.
 
-    @classmethod
-    def setUpClass(cls):
-        cls.directory = TestDirectory("journal")
-        cls.started = time.time()
-        cls.address = f"203.0.113.{random.randint(11, 254)}"
-        cls.user = f"intruder-{os.getpid()}-{random.randint(1000, 9999)}"
-        access = cls.directory.logs / "access.log"
+    It writes five failed logins of a unique user from a unique address, waits
+    until journald returns the close alerts of both per-address and per-user
+    episodes, and stops the daemon with SIGTERM. `failure` is the reason when
+    that did not happen.
+    """
+
+    def __init__(self, name, address, user, directory=None):
+        self.directory = directory or TestDirectory(name)
+        self.address = address
+        self.user = user
+        self.started = time.time()
+        self.by_address = []
+        self.by_user = []
+        self.status = None
+        self.failure = None
+        access = self.directory.logs / "access.log"
         access.touch()
+
         window = {"Threshold": "3", "Window": "10s"}
-        cls.directory.configure(
+        self.directory.configure(
             "/usr/sbin/sendmail -t -oi",
             Input={"StartAt": "beginning"},
             State={"CheckpointInterval": "1s"},
@@ -873,112 +905,99 @@ class JournalTests(unittest.TestCase):
             RequestFlood={"Enabled": "no"},
             Alerts={"MaxLateness": "2s"},
         )
-        cls.daemon_output = cls.directory.path / "daemon.output"
+
+        self.output = self.directory.path / "daemon.output"
         environment = {k: v for k, v in os.environ.items()
                        if k not in ("NOTIFY_SOCKET", "JOURNAL_STREAM", "WATCHDOG_USEC", "WATCHDOG_PID")}
-        with open(cls.daemon_output, "wb") as output:
-            cls.daemon = subprocess.Popen([BINARY, "run", "--config", str(cls.directory.config), "--log-target", "journal"],
-                                          stdin=subprocess.DEVNULL, stdout=output, stderr=output, env=environment)
-        cls.daemon_status = None
-        cls.failure = None
+        with open(self.output, "wb") as output:
+            self.process = subprocess.Popen(
+                [BINARY, "run", "--config", str(self.directory.config), "--log-target", "journal"],
+                stdin=subprocess.DEVNULL, stdout=output, stderr=output, env=environment)
         try:
-            cls.run_attack(access)
+            self.attack(access)
         except AssertionError as error:
-            cls.failure = str(error)
+            self.failure = str(error)
         finally:
-            cls.stop_daemon()
+            self.stop()
 
-    @classmethod
-    def describe_daemon(cls):
-        entries = read_journal("SYSLOG_IDENTIFIER=leafwatch", f"_PID={cls.daemon.pid}", since=cls.started)
+    def describe(self):
+        entries = read_journal("SYSLOG_IDENTIFIER=leafwatch", f"_PID={self.process.pid}", since=self.started)
         lines = [f"    {field(e, 'LEAFWATCH_EVENT') or field(e, 'LEAFWATCH_RULE')}: {field(e, 'MESSAGE')}" for e in entries]
-        return (f"daemon (PID {cls.daemon.pid}) output: {cls.daemon_output.read_text(errors='replace').strip()[-2000:]}\n"
+        return (f"daemon (PID {self.process.pid}) output: {self.output.read_text(errors='replace').strip()[-2000:]}\n"
                 + ("\n".join(lines[-40:]) or "    (no journal entries)"))
 
-    @classmethod
-    def wait_for(cls, description, predicate, timeout):
+    def wait_for(self, description, predicate, timeout):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if cls.daemon.poll() is not None:
-                raise AssertionError(f"the daemon exited with status {cls.daemon.returncode} while waiting for "
-                                     f"{description}\n" + cls.describe_daemon())
+            if self.process.poll() is not None:
+                raise AssertionError(f"the daemon exited with status {self.process.returncode} while waiting for "
+                                     f"{description}\n" + self.describe())
             value = predicate()
             if value:
                 return value
             time.sleep(0.3)
-        raise AssertionError(f"timed out after {timeout} s waiting for {description}\n" + cls.describe_daemon())
+        raise AssertionError(f"timed out after {timeout} s waiting for {description}\n" + self.describe())
 
-    @classmethod
-    def run_attack(cls, access):
-        cls.wait_for("the daemon's file-opened event", lambda: read_journal(
-            "SYSLOG_IDENTIFIER=leafwatch", f"_PID={cls.daemon.pid}", "LEAFWATCH_EVENT=file-opened",
-            since=cls.started), timeout=15)
+    def attack(self, access):
+        self.wait_for("the daemon's file-opened event", lambda: read_journal(
+            "SYSLOG_IDENTIFIER=leafwatch", f"_PID={self.process.pid}", "LEAFWATCH_EVENT=file-opened",
+            since=self.started), timeout=15)
         # Five failed logins about 0.7 s apart, so first and last differ by seconds.
         with open(access, "a", buffering=1) as log:
             for _ in range(5):
-                log.write(access_line(time.time(), cls.address, cls.user, 401))
+                log.write(access_line(time.time(), self.address, self.user, 401))
                 time.sleep(0.7)
 
         def closed(rule, key_field, key):
-            entries = read_journal(f"MESSAGE_ID={MESSAGE_IDS[rule]}", f"{key_field}={key}", since=cls.started)
+            entries = read_journal(f"MESSAGE_ID={MESSAGE_IDS[rule]}", f"{key_field}={key}", since=self.started)
             return entries if any(field(e, "LEAFWATCH_EPISODE") == "close" for e in entries) else None
 
         # Episodes close after Window= plus MaxLateness= without failures.
-        cls.by_address = cls.wait_for("the close alert of the address",
-                                      lambda: closed("auth-failures-per-ip", "LEAFWATCH_CLIENT_IP", cls.address), 40)
-        cls.by_user = cls.wait_for("the close alert of the user",
-                                   lambda: closed("auth-failures-per-user", "LEAFWATCH_USER", cls.user), 20)
+        self.by_address = self.wait_for("the close alert of the address",
+                                        lambda: closed("auth-failures-per-ip", "LEAFWATCH_CLIENT_IP", self.address), 40)
+        self.by_user = self.wait_for("the close alert of the user",
+                                     lambda: closed("auth-failures-per-user", "LEAFWATCH_USER", self.user), 20)
 
-    @classmethod
-    def stop_daemon(cls):
-        if cls.daemon.poll() is None:
-            os.kill(cls.daemon.pid, signal.SIGTERM)
+    def stop(self):
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
             try:
-                cls.daemon_status = cls.daemon.wait(timeout=15)
+                self.status = self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                os.kill(cls.daemon.pid, signal.SIGKILL)
-                cls.daemon.wait()
-                cls.daemon_status = "killed after 15 s"
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+                self.status = "killed after 15 s"
         else:
-            cls.daemon_status = cls.daemon.returncode
-        cls.stopped = time.time()
+            self.status = self.process.returncode
+        self.stopped = time.time()
+
+
+class JournalTests(unittest.TestCase):
+    """Alerts of three daemon runs, read back by the report from the journal.
+
+    The first two runs share a state directory, so the second one continues
+    the episode numbers of the first. A copy of the journal files is taken
+    after them. The third run has a new state directory, as after a reset of
+    the state directory, so its episode numbers repeat those of the first run
+    on this host.
+    """
 
     @classmethod
-    def tearDownClass(cls):
-        cls.directory.remove()
+    def setUpClass(cls):
+        cls.started = time.time()
+        first, second, third = random.sample(range(11, 255), 3)
+        token = f"{os.getpid()}-{random.randint(1000, 9999)}"
+        cls.first = DaemonRun("journal-first", f"203.0.113.{first}", f"intruder-{token}-a")
+        cls.second = DaemonRun("journal-first", f"203.0.113.{second}", f"intruder-{token}-b",
+                               directory=cls.first.directory)
+        cls.journal_copy = cls.copy_journal(cls.first.directory.path / "journal-copy")
+        cls.third = DaemonRun("journal-third", f"203.0.113.{third}", f"intruder-{token}-c")
+        cls.directory = cls.first.directory
+        cls.stopped = cls.third.stopped
 
-    def setUp(self):
-        if self.failure:
-            raise AssertionError(self.failure)
-
-    def since(self):
-        return iso_time(self.started - 60)
-
-    def check_episode(self, report, rule, key, entries):
-        close = [e for e in entries if field(e, "LEAFWATCH_EPISODE") == "close"][-1]
-        found = [e for e in report["episodes"] if e["rule"] == rule and e["key"] == key]
-        self.assertEqual(len(found), 1, f"episodes of {rule} for {key!r} in the report: "
-                         f"{[(e['rule'], e['key']) for e in report['episodes']][-20:]}")
-        episode = found[0]
-        self.assertEqual(episode["priority"], PRIORITY_NAMES[int(field(close, "PRIORITY"))], f"priority of {rule}")
-        self.assertEqual(episode["count"], int(field(close, "LEAFWATCH_COUNT")), f"count of {rule}")
-        self.assertEqual(episode["count"], 5, f"count of {rule}: five failed logins were written")
-        self.assertEqual(episode["firstSeen"], field(close, "LEAFWATCH_FIRST_SEEN"), f"first time of {rule}")
-        self.assertEqual(episode["lastSeen"], field(close, "LEAFWATCH_LAST_SEEN"), f"last time of {rule}")
-        self.assertEqual(episode["episodeID"], int(field(close, "LEAFWATCH_EPISODE_ID")), f"episode number of {rule}")
-        self.assertTrue(episode["isClosed"], f"{rule} episode is closed")
-        self.assertEqual(episode["threshold"], 3, f"threshold of {rule}")
-
-    def test_daemon_stopped_cleanly(self):
-        self.assertEqual(self.daemon_status, 0, "exit status of the daemon after SIGTERM\n" + self.describe_daemon())
-
-    def test_local_journal_episodes(self):
-        report = report_json(self, "--config", self.directory.config, "--since", self.since(), "--until", "now")
-        self.check_episode(report, "auth-failures-per-ip", self.address, self.by_address)
-        self.check_episode(report, "auth-failures-per-user", self.user, self.by_user)
-
-    def test_journal_directory_copy(self):
-        copy = self.directory.path / "journal-copy"
+    @staticmethod
+    def copy_journal(copy):
+        """Copies the system journal's files into `copy` and returns the names of the copies."""
         copy.mkdir()
         subprocess.run(["journalctl", "--sync"], capture_output=True, timeout=20, check=False)
         copied = []
@@ -987,11 +1006,64 @@ class JournalTests(unittest.TestCase):
                 target = copy / f"{path.parent.name}-{path.name}"
                 shutil.copyfile(path, target)
                 copied.append(target.name)
-        self.assertTrue(copied, "journal files found under /run/log/journal or /var/log/journal")
+        return copied
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.first.directory.remove()
+        cls.third.directory.remove()
+
+    def setUp(self):
+        for run in (self.first, self.second, self.third):
+            if run.failure:
+                raise AssertionError(run.failure)
+
+    def since(self):
+        """Returns the period start: just before the first run, so alerts of earlier tests on this host stay out."""
+        return iso_time(self.started - 2)
+
+    def check_episode(self, report, rule, key, entries):
+        close = [e for e in entries if field(e, "LEAFWATCH_EPISODE") == "close"][-1]
+        found = [e for e in report["episodes"] if e["rule"] == rule and e["key"] == key]
+        self.assertEqual(len(found), 1, f"episodes of {rule} for {key!r} in the report: "
+                         f"{[(e['rule'], e['key'], e['episodeID']) for e in report['episodes']][-20:]}")
+        episode = found[0]
+        self.assertEqual(episode["priority"], PRIORITY_NAMES[int(field(close, "PRIORITY"))], f"priority of {rule}")
+        self.assertEqual(episode["count"], int(field(close, "LEAFWATCH_COUNT")), f"count of {rule}")
+        self.assertEqual(episode["count"], 5, f"count of {rule}: five failed logins were written")
+        self.assertEqual(episode["firstSeen"], field(close, "LEAFWATCH_FIRST_SEEN"), f"first time of {rule} {key}")
+        self.assertEqual(episode["lastSeen"], field(close, "LEAFWATCH_LAST_SEEN"), f"last time of {rule} {key}")
+        self.assertEqual(episode["episodeID"], int(field(close, "LEAFWATCH_EPISODE_ID")), f"episode number of {rule}")
+        self.assertTrue(episode["isClosed"], f"{rule} episode is closed")
+        self.assertEqual(episode["threshold"], 3, f"threshold of {rule}")
+
+    def check_run(self, report, run):
+        self.check_episode(report, "auth-failures-per-ip", run.address, run.by_address)
+        self.check_episode(report, "auth-failures-per-user", run.user, run.by_user)
+
+    def test_daemons_stopped_cleanly(self):
+        for name, run in (("first", self.first), ("second", self.second), ("third", self.third)):
+            self.assertEqual(run.status, 0, f"exit status of the {name} daemon after SIGTERM\n" + run.describe())
+
+    def test_local_journal_episodes(self):
+        report = report_json(self, "--config", self.directory.config, "--since", self.since(), "--until", "now")
+        self.check_run(report, self.second)
+
+    def test_episodes_of_two_state_directories(self):
+        numbers = {name: sorted({field(run.by_address[-1], "LEAFWATCH_EPISODE_ID"),
+                                 field(run.by_user[-1], "LEAFWATCH_EPISODE_ID")})
+                   for name, run in (("first", self.first), ("second", self.second), ("third", self.third))}
+        print(f"     episode numbers per run: {numbers}")
+        report = report_json(self, "--config", self.directory.config, "--since", self.since(), "--until", "now")
+        self.check_run(report, self.first)
+        self.check_run(report, self.third)
+
+    def test_journal_directory_copy(self):
+        self.assertTrue(self.journal_copy, "journal files found under /run/log/journal or /var/log/journal")
         report = report_json(self, "--config", self.directory.config, "--since", self.since(), "--until", "now",
-                             "--journal-directory", copy)
-        self.check_episode(report, "auth-failures-per-ip", self.address, self.by_address)
-        self.check_episode(report, "auth-failures-per-user", self.user, self.by_user)
+                             "--journal-directory", self.directory.path / "journal-copy")
+        self.check_run(report, self.first)
+        self.check_run(report, self.second)
 
     def test_journal_directory_missing(self):
         missing = self.directory.path / "no-such-directory"
@@ -1011,7 +1083,7 @@ class JournalTests(unittest.TestCase):
         report = report_json(self, "--config", self.directory.config, "--since", iso_time(self.started - 3600),
                              "--until", until)
         keys = [(e["rule"], e["key"]) for e in report["episodes"]]
-        self.assertNotIn(("auth-failures-per-ip", self.address), keys, "an episode after the period's end")
+        self.assertNotIn(("auth-failures-per-ip", self.third.address), keys, "an episode after the period's end")
 
     def test_mail_subject_counts_alerts(self):
         sink = SmtpSink(self.directory.path / "received")
@@ -1082,7 +1154,7 @@ def main():
         return 66
     for path, fix in ((MSMTP, "run scripts/deps.sh test"), (str(VENV_PYTHON), "run scripts/deps.sh test")):
         if not os.access(path, os.X_OK):
-            print(f"report-test.py: '{path}' not found; {fix}", file=sys.stderr)
+            print(f"report-test.py: '{path}' not found. To install it: {fix}", file=sys.stderr)
             return 69
     if os.geteuid() != 0:
         print("report-test.py: must run as root (it reads the system journal and may start journald)", file=sys.stderr)

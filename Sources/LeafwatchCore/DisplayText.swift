@@ -28,4 +28,30 @@ public enum DisplayText {
         var copy = text
         return copy.withUTF8 { escaped($0, maxBytes: maxBytes) }
     }
+
+    /// Returns `text` for a UTF-8 medium such as the report's mail parts:
+    /// printable characters of any script are kept, a backslash is doubled,
+    /// and control, format (such as the bidirectional overrides that reorder
+    /// what follows), separator, private-use and unassigned characters become
+    /// `\u{hhhh}`. Cut after at most `maxBytes` UTF-8 bytes of input, between
+    /// two Unicode scalars, with `...` appended when longer.
+    public static func readable(_ text: String, maxBytes: Int) -> String {
+        var output = ""
+        var used = 0
+        for scalar in text.unicodeScalars {
+            let length = UTF8.width(scalar)
+            guard used + length <= maxBytes else {
+                output += "..."
+                return output
+            }
+            used += length
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate, .unassigned:
+                output += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default:
+                if scalar == "\\" { output += "\\\\" } else { output.unicodeScalars.append(scalar) }
+            }
+        }
+        return output
+    }
 }

@@ -98,7 +98,7 @@ extension ErrorLogParser {
         if matches("access to ", in: bytes, at: from),
            let reason = find("failed, reason: user '", in: bytes, from: from, to: to),
            let nameEnd = find("' does not meet 'require'ments", in: bytes, from: reason + 22, to: to) {
-            return .authorizationDenied(user: text(bytes, reason + 22, nameEnd))
+            return .authorizationDenied(user: apacheUser(bytes, reason + 22, nameEnd))
         }
         return nil
     }
@@ -139,7 +139,7 @@ extension ErrorLogParser {
         else { return nil }
         let after = end + 10
         guard after == to || bytes[after] == ASCII.colon || bytes[after] == ASCII.comma else { return nil }
-        return text(bytes, from + 5, end)
+        return apacheUser(bytes, from + 5, end)
     }
 
     /// Classifies the nginx message in `bytes[from..<to]`, without the
@@ -187,6 +187,15 @@ extension ErrorLogParser {
         guard matches(prefix, in: bytes, at: from) else { return nil }
         let nameStart = from + prefix.utf8CodeUnitCount
         guard let nameEnd = find(terminator, in: bytes, from: nameStart, to: to) else { return nil }
-        return text(bytes, nameStart, nameEnd)
+        return apacheUser(bytes, nameStart, nameEnd)
+    }
+
+    /// Returns the user name in `bytes[from..<to]` of an Apache message.
+    /// Apache escapes the message as mod_log_config escapes `%u` (`\xhh`
+    /// for bytes outside printable ASCII, `\\` for a backslash), so the name
+    /// is decoded to match the one in the access log.
+    static func apacheUser(_ bytes: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> String {
+        guard from < to else { return "" }
+        return ApacheEscapes.decodeString(UnsafeBufferPointer(rebasing: bytes[from..<to]))
     }
 }

@@ -138,7 +138,7 @@ extension Report {
         return out + "</table>\n"
     }
 
-    /// Returns client-controlled text bounded and escaped by `DisplayText`, then escaped for HTML.
+    /// Returns client-controlled text bounded and escaped like `shown`, then escaped for HTML.
     static func htmlShown(_ text: String, maxBytes: Int = maxShownBytes) -> String {
         escapeHTML(shown(text, maxBytes: maxBytes))
     }

@@ -112,9 +112,11 @@ extension Report {
         return "\(sign)\(total.change) (\(percent > 0 ? "+" : "")\(percent) %)"
     }
 
-    /// Returns client-controlled text escaped for a terminal and bounded in length.
+    /// Returns client-controlled text escaped by `DisplayText.readable` and
+    /// bounded in length. The report is UTF-8, so names in any script stay
+    /// readable; control and format characters cannot forge lines or reorder text.
     static func shown(_ text: String, maxBytes: Int = maxShownBytes) -> String {
-        DisplayText.escaped(text, maxBytes: maxBytes)
+        DisplayText.readable(text, maxBytes: maxBytes)
     }
 
     /// Returns a user name like `shown`, with the empty name visible as `""`.

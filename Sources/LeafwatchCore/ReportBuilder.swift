@@ -59,9 +59,13 @@ public struct ReportBuilder: Sendable {
     private var cutLines = 0
     private var episodes: [EpisodeKey: Report.Episode] = [:]
 
+    /// Episode numbers start again at 1 when a state directory is reset, so
+    /// the rule and key take part in telling episodes apart.
     private struct EpisodeKey: Hashable {
         var host: String?
         var episodeID: Int
+        var rule: Rule
+        var key: String
     }
 
     /// Creates a builder for `period` compared with `previousPeriod`, both
@@ -174,10 +178,10 @@ public struct ReportBuilder: Sendable {
     }
 
     /// Adds one alert read from the journal. Alerts of one episode (same
-    /// `host` and `alert.episode`) merge: the count of the latest alert, the
+    /// `host`, `alert.episode`, rule and key) merge: the count of the latest alert, the
     /// highest priority, the earliest first event and the latest last event.
     public mutating func addEpisode(_ alert: Alert, host: String?) {
-        let key = EpisodeKey(host: host, episodeID: alert.episode)
+        let key = EpisodeKey(host: host, episodeID: alert.episode, rule: alert.rule, key: alert.key)
         guard var episode = episodes[key] else {
             episodes[key] = Report.Episode(
                 rule: alert.rule, key: alert.key, client: alert.client, user: alert.user, virtualHost: alert.virtualHost,

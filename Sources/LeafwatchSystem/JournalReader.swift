@@ -180,7 +180,7 @@ public final class JournalReader {
         return alerts
     }
 
-    /// Returns one entry per episode, keyed by host, episode number and rule:
+    /// Returns one entry per episode, keyed by host, episode number, rule and key:
     /// the close when there is one, else the last alert in `alerts`' order.
     /// The result is ordered by first event, rule, key, host and episode.
     public static func episodes(from alerts: [JournalAlert]) -> [JournalAlert] {
@@ -188,10 +188,11 @@ public final class JournalReader {
             var hostname: String
             var episode: Int
             var rule: Rule
+            var key: String
         }
         var latest: [EpisodeKey: JournalAlert] = [:]
         for alert in alerts {
-            let key = EpisodeKey(hostname: alert.hostname, episode: alert.episode, rule: alert.rule)
+            let key = EpisodeKey(hostname: alert.hostname, episode: alert.episode, rule: alert.rule, key: alert.key)
             if let existing = latest[key], existing.phase == .close { continue }
             latest[key] = alert
         }

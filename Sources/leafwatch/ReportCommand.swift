@@ -71,7 +71,7 @@ struct ReportCommand {
             case .send(let plan): mail = plan
             case .skip(let message):
                 printError(message)
-                if options.outputPath == nil { return ExitStatus.success }
+                if options.outputPath == nil && !options.formatGiven { return ExitStatus.success }
             case .fail(let status): return status
             }
         }
@@ -87,8 +87,8 @@ struct ReportCommand {
         if let status = addAlerts(to: &builder, period: period.period, now: now) { return status }
         let report = builder.build()
 
-        // Output: standard output unless the report goes only to a file or by mail.
-        if options.outputPath != nil || mail == nil && !options.mail {
+        // Output: standard output unless the report goes to a file, or only by mail.
+        if options.outputPath != nil || !options.mail || options.formatGiven {
             let bytes = Array(render(report, format: options.format).utf8)
             if let path = options.outputPath {
                 do {

@@ -9,6 +9,8 @@ struct ReportOptions {
     var since: String? = nil
     var until: String? = nil
     var format = Format.text
+    /// `--format` was given; with `--mail` the report then also goes to standard output.
+    var formatGiven = false
     var outputPath: String? = nil
     var mail = false
     /// `--to` addresses; when any is given they replace `[Report] To=`.
@@ -38,7 +40,8 @@ struct ReportOptions {
           --format FORMAT          text (the default), html or json
           --output FILE            write the report to FILE instead of standard output
           --mail                   mail the report (text and HTML) through
-                                   [Report] Sendmail=, once per period
+                                   [Report] Sendmail=, once per period; it is
+                                   printed as well only when --format is given
           --to ADDRESS             recipient instead of [Report] To=; repeat for several
           --force                  mail even when the period was mailed before
           --journal-directory DIR  read alerts from the journal files in DIR, such
@@ -57,6 +60,13 @@ struct ReportOptions {
         cannot be written, 75 when the sendmail program fails, 78 for an invalid
         configuration.
         """
+
+    /// Values that go into mail headers must not add headers of their own.
+    private static func rejectLineBreaks(_ value: String, option: String) throws(UsageError) {
+        if value.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+            throw UsageError("invalid value for \(option): it contains a line break, which would add mail headers")
+        }
+    }
 
     /// Parses the arguments after `report`, or returns nil when help was requested.
     static func parse(_ arguments: [String]) throws(UsageError) -> ReportOptions? {
@@ -98,6 +108,7 @@ struct ReportOptions {
                     throw UsageError("invalid format '\(text)'; expected text, html or json")
                 }
                 options.format = format
+                options.formatGiven = true
             case "--output":
                 let path = try takeValue()
                 guard !path.isEmpty else { throw UsageError("empty output file name") }
@@ -108,6 +119,7 @@ struct ReportOptions {
             case "--to":
                 let address = try takeValue()
                 guard !address.isEmpty else { throw UsageError("empty address for --to") }
+                try rejectLineBreaks(address, option: name)
                 options.recipients.append(address)
             case "--force":
                 try flag()
@@ -122,6 +134,7 @@ struct ReportOptions {
             case "--host":
                 let host = try takeValue()
                 guard !host.isEmpty else { throw UsageError("empty host name for --host") }
+                try rejectLineBreaks(host, option: name)
                 options.host = host
             default:
                 throw UsageError(argument.hasPrefix("-") ? "unknown option '\(argument)'" : "unexpected argument '\(argument)'")

@@ -343,6 +343,10 @@ private func iso(_ time: Int64?) -> String? {
         ("AH01617: user alice: authentication failure for \"/admin\": Password Mismatch, referer: https://www.example.org/",
          .authenticationFailure(user: "alice", reason: .passwordMismatch)),
         ("AH01618: user  not found: /admin", .authenticationFailure(user: "", reason: .userNotFound)),
+        // Apache 2.4 escapes the name as in the access log's %u.
+        (#"AH01618: user j\xc3\xbcrgen not found: /private/"#, .authenticationFailure(user: "jürgen", reason: .userNotFound)),
+        (#"AH01617: user back\\slash: authentication failure for "/": Password Mismatch"#,
+         .authenticationFailure(user: #"back\slash"#, reason: .passwordMismatch)),
         ("AH01614: client used wrong authentication scheme: /admin", .authenticationFailure(user: nil, reason: .wrongScheme)),
         ("AH01781: client used wrong authentication scheme `Basic': /dav/", .authenticationFailure(user: nil, reason: .wrongScheme)),
         ("AH01790: user `carol' in realm `private' not found: /dav/", .authenticationFailure(user: "carol", reason: .userNotFound)),

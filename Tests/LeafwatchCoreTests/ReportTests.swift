@@ -225,6 +225,44 @@ private enum ReportWeek {
     #expect(!html.contains(String(repeating: "a", count: 65)))
 }
 
+@Test func reportKeepsNamesInOtherScriptsReadable() {
+    var builder = ReportWeek.builder()
+    // A right-to-left override would show the rest of the line reversed.
+    for name in ["jürgen", "Łucja\u{202E}nimda", "a\nFake: line"] {
+        builder.add(ReportWeek.request(401, ReportWeek.utc(2026, 10, 23, 9, 0, 0), "192.0.2.70", user: name), names: HostNameTable())
+    }
+    let report = builder.build()
+    for output in [report.text(), report.html()] {
+        #expect(output.contains("jürgen"))
+        #expect(output.contains("Łucja\\u{202e}nimda"))
+        #expect(output.contains("a\\u{a}Fake: line"))
+        #expect(!output.contains("\u{202E}") && !output.contains("a\nFake"))
+    }
+}
+
+@Test func reportKeepsEpisodesOfResetStateApart() {
+    var builder = ReportWeek.builder()
+    let start = ReportWeek.utc(2026, 10, 24, 9, 0, 0)
+    // A reset state directory numbers its episodes from 1 again.
+    var other = ReportWeek.alert(.close, count: 8, priority: .crit, first: start + 3600, last: start + 3700, episode: 7)
+    other.key = "198.51.100.4"
+    other.client = "198.51.100.4"
+    builder.addEpisode(other, host: "web1")
+    let episodes = builder.build().episodes.filter { $0.episodeID == 7 }
+    #expect(episodes.map(\.key).sorted() == ["198.51.100.4", "203.0.113.66"])
+    #expect(episodes.first { $0.key == "198.51.100.4" }?.count == 8)
+    #expect(episodes.first { $0.key == "203.0.113.66" }?.count == 6)
+    #expect(episodes.first { $0.key == "203.0.113.66" }?.lastSeen == ReportWeek.utc(2026, 10, 22, 9, 1, 0))
+}
+
+@Test func readableTextCutBetweenScalars() {
+    #expect(DisplayText.readable("ab\\c", maxBytes: 10) == "ab\\\\c")
+    // "ü" takes two bytes and does not fit in the third.
+    #expect(DisplayText.readable("aaü", maxBytes: 3) == "aa...")
+    #expect(DisplayText.readable("aaü", maxBytes: 4) == "aaü")
+    #expect(DisplayText.readable("\u{7}\u{E000}", maxBytes: 10) == "\\u{7}\\u{e000}")
+}
+
 @Test func reportHTMLHighlightsCheckInDay() {
     let html = ReportWeek.report.html()
     #expect(html.hasPrefix("<!DOCTYPE html>"))
