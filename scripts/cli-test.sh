@@ -227,5 +227,24 @@ expect "report invalid configuration names file and line" contains err "bad-repo
 check "report mail without recipients" 0 "$binary" report --config "$work/report.conf" --since 2026-12-03 --until 2026-12-04 --no-journal --mail
 expect "report without recipients sends nothing" bash -c "grep -q 'no recipients' '$work/err' && [[ ! -e '$work/report-state/reports.json' ]]"
 
+# An unreadable rotated file is named in the report, and the other files are still read.
+if [[ $(id -u) -eq 0 ]] && command -v setpriv >/dev/null; then
+  mkdir -p "$work/perm/logs"
+  cp "$binary" "$work/perm/leafwatch"
+  head -60 samples/access.log >"$work/perm/logs/access.log.1"
+  tail -n +61 samples/access.log >"$work/perm/logs/access.log"
+  chmod 0600 "$work/perm/logs/access.log.1"
+  chmod 0644 "$work/perm/logs/access.log"
+  printf '[Input]\nAccessLog=%s/perm/logs/access.log\nErrorLog=%s/perm/logs/error.log\n[Report]\nTimeZone=Europe/Berlin\n[State]\nDirectory=%s/perm/state\n' \
+    "$work" "$work" "$work" >"$work/perm/report.conf"
+  chmod 0755 "$work" "$work/perm" "$work/perm/logs"
+  chmod 0644 "$work/perm/report.conf"
+  check "report with an unreadable rotated file" 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
+    "$work/perm/leafwatch" report --config "$work/perm/report.conf" --since 2026-12-03 --until 2026-12-04 --no-journal --format json
+  expect "unreadable file is named, the rest counted" json "d['requests'] == 131 - 60 and any('access.log.1' in p and 'Permission denied' in p for p in d['dataQuality']['sourceProblems'])"
+  expect "unreadable file is a warning" contains err "warning: "
+  chmod 0700 "$work"
+fi
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
