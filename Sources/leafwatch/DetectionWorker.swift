@@ -13,11 +13,7 @@ final class DetectionWorker: @unchecked Sendable {
     // between `start()` and the end of `run()`, which `finish()` waits for.
     // The channel hands batches over with a mutex and semaphores.
 
-    struct Batch: Sendable {
-        var observations: [Observation]
-        /// The host names known when the batch was sent.
-        var names: HostNameTable
-    }
+    typealias Batch = ObservationBatch
 
     private var engine: DetectionEngine?
     private var alerts: [Alert] = []
@@ -91,9 +87,18 @@ final class DetectionWorker: @unchecked Sendable {
     }
 }
 
+/// Observations handed from the reading thread to a worker thread.
+struct ObservationBatch: Sendable {
+    var observations: [Observation]
+    /// The host names known when the batch was sent.
+    var names: HostNameTable
+    /// Times of lines that made no observation, for a report's gaps.
+    var lineTimes: [Int64] = []
+}
+
 /// A bounded queue of batches between two threads.
 final class BatchChannel: Sendable {
-    private let queue = Mutex<(batches: [DetectionWorker.Batch], closed: Bool)>(([], false))
+    private let queue = Mutex<(batches: [ObservationBatch], closed: Bool)>(([], false))
     private let filled = DispatchSemaphore(value: 0)
     private let free: DispatchSemaphore
 
@@ -101,7 +106,7 @@ final class BatchChannel: Sendable {
         free = DispatchSemaphore(value: capacity)
     }
 
-    func send(_ batch: DetectionWorker.Batch) {
+    func send(_ batch: ObservationBatch) {
         free.wait()
         queue.withLock { $0.batches.append(batch) }
         filled.signal()
@@ -113,9 +118,9 @@ final class BatchChannel: Sendable {
     }
 
     /// Returns the next batch, or nil once the channel is closed and empty.
-    func receive() -> DetectionWorker.Batch? {
+    func receive() -> ObservationBatch? {
         filled.wait()
-        let batch = queue.withLock { state -> DetectionWorker.Batch? in
+        let batch = queue.withLock { state -> ObservationBatch? in
             state.batches.isEmpty ? nil : state.batches.removeFirst()
         }
         if batch != nil { free.signal() }

