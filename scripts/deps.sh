@@ -14,7 +14,7 @@ level=${1:-build}
 packages=(libsystemd-dev zlib1g-dev pkg-config)
 case "$level" in
   build) ;;
-  test) packages+=(python3 python3-venv apache2 apache2-utils logrotate curl msmtp) ;;
+  test) packages+=(python3 python3-venv apache2 apache2-utils logrotate curl msmtp systemd-journal-remote) ;;
   bench) packages+=(python3 python3-venv hyperfine goaccess mawk time) ;;
   *) echo "deps.sh: unknown level '$level'; expected build, test or bench" >&2; exit 64 ;;
 esac

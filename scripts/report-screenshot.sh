@@ -77,9 +77,50 @@ cp -r "$fixture" "$work/week"
 mkdir "$work/week/state"
 sed "s|@DIR@|$work/week|g" "$fixture/leafwatch.conf" >"$work/week/leafwatch.conf"
 
+# The alert episodes come from a journal directory: the episodes that
+# `leafwatch scan` finds in the week, as the close alerts the daemon would
+# have written, passed through systemd-journal-remote in journal export
+# format with receive times in the week. Without systemd-journal-remote the
+# report is made without alerts.
+journal_option=(--no-journal)
+if [[ -x /lib/systemd/systemd-journal-remote ]]; then
+  (cd "$work/week" && "$binary" scan --json --config leafwatch.conf \
+    access.log.3.gz access.log.2.gz access.log.1 access.log error.log.3.gz error.log.2.gz error.log.1 error.log) \
+    >"$work/scan.json" 2>/dev/null
+  mkdir "$work/journal"
+  python3 - "$work/scan.json" >"$work/alerts.export" <<'PYTHON'
+import calendar
+import json
+import sys
+import time
+
+ids = {"auth-failures-per-ip": "549ffba2625c44668d6fefd85283c6a3", "auth-failures-per-user": "b51bc204a0a14b7ea00cce661f519eec",
+       "new-client-for-user": "ce76e333ceb74e5a9d18ee1ef93f907c", "server-error-burst": "575aea71855a4979b77319615a2c93b5",
+       "request-flood": "0688c7aa6e234eedaa9705568df593d6"}
+priorities = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
+keys = {"client": "LEAFWATCH_CLIENT_IP", "user": "LEAFWATCH_USER", "virtualHost": "LEAFWATCH_VHOST"}
+for number, alert in enumerate(json.load(open(sys.argv[1]))["alerts"], start=1):
+    last = calendar.timegm(time.strptime(alert["lastSeen"], "%Y-%m-%dT%H:%M:%SZ"))
+    received = (last + alert["window"] + 300) * 1_000_000
+    fields = {"__REALTIME_TIMESTAMP": received, "__MONOTONIC_TIMESTAMP": received,
+              "_BOOT_ID": "5e0c2a9b7d1f4e3a8b6c0d2e4f6a8b0c", "_HOSTNAME": "www", "SYSLOG_IDENTIFIER": "leafwatch",
+              "MESSAGE": f"{alert['rule']} {alert['key']}", "MESSAGE_ID": ids[alert["rule"]],
+              "PRIORITY": priorities.index(alert["priority"]), "LEAFWATCH_RULE": alert["rule"],
+              "LEAFWATCH_EPISODE": "close", "LEAFWATCH_EPISODE_ID": number, "LEAFWATCH_COUNT": alert["count"],
+              "LEAFWATCH_THRESHOLD": alert["threshold"], "LEAFWATCH_WINDOW_SEC": alert["window"],
+              "LEAFWATCH_FIRST_SEEN": alert["firstSeen"], "LEAFWATCH_LAST_SEEN": alert["lastSeen"]}
+    for name, field in keys.items():
+        if alert.get(name):
+            fields[field] = alert[name]
+    print("".join(f"{name}={value}\n" for name, value in fields.items()))
+PYTHON
+  /lib/systemd/systemd-journal-remote --output="$work/journal/remote.journal" - <"$work/alerts.export" 2>/dev/null
+  journal_option=(--journal-directory "$work/journal")
+fi
+
 html=$work/report.html
 "$binary" report --config "$work/week/leafwatch.conf" --since 2026-10-19 --until 2026-10-26 \
-  --no-journal --host www.example.org --format html --output "$html"
+  "${journal_option[@]}" --host www.example.org --format html --output "$html"
 
 mkdir -p "$(dirname "$output")"
 python3 - "$html" "$output" "$width" "$work/chromium-profile" <<'PY'

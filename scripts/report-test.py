@@ -69,7 +69,9 @@ PRIORITY_NAMES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", 
 MESSAGE_IDS = {
     "auth-failures-per-ip": "549ffba2625c44668d6fefd85283c6a3",
     "auth-failures-per-user": "b51bc204a0a14b7ea00cce661f519eec",
+    "server-error-burst": "575aea71855a4979b77319615a2c93b5",
 }
+JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
 
 # The fixture week: 2026-11-23 00:00 UTC up to 2026-11-30 00:00 UTC.
 PERIOD_START = datetime(2026, 11, 23, tzinfo=timezone.utc)
@@ -859,6 +861,108 @@ class HeaderTests(unittest.TestCase):
 
 # Alerts from the journal -----------------------------------------------------
 
+class RemoteJournalTests(unittest.TestCase):
+    """A central host's report over journal files that systemd-journal-remote wrote.
+
+    Two web servers' alerts go in journal export format through
+    systemd-journal-remote into one journal file, with receive times inside
+    the fixture week. Both servers number their episodes from 1, as every
+    state directory does, so only the host keeps them apart.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        cls.directory = TestDirectory("remote")
+        cls.directory.configure("/usr/sbin/sendmail -t -oi")
+        cls.journal = cls.directory.path / "remote"
+        cls.journal.mkdir()
+        start = PERIOD_START.timestamp()
+        entries = [
+            # web1, episode 1: open, update and close of an attack on Thursday.
+            cls.alert("web1", 1, "auth-failures-per-ip", "open", "crit", 5, start + 3 * 86400 + 36000, 40, received=10),
+            cls.alert("web1", 1, "auth-failures-per-ip", "update", "crit", 30, start + 3 * 86400 + 36000, 900,
+                      received=900),
+            cls.alert("web1", 1, "auth-failures-per-ip", "close", "crit", 32, start + 3 * 86400 + 36000, 960,
+                      received=1800),
+            # web2, episode 1: the same rule and address as web1's episode 1, on Monday.
+            cls.alert("web2", 1, "auth-failures-per-ip", "close", "warning", 6, start + 3600, 120, received=900),
+            # web2, episode 4: a burst of 5xx on Saturday, still open at its last alert.
+            cls.alert("web2", 4, "server-error-burst", "open", "err", 20, start + 5 * 86400 + 7200, 30, received=31),
+            # web2, episode 5: written after the week by a daemon that caught up; its events lie after the week.
+            cls.alert("web2", 5, "server-error-burst", "open", "err", 25, start + 7 * 86400 + 600, 30, received=31),
+        ]
+        broken = cls.alert("web2", 3, "auth-failures-per-ip", "open", "crit", 5, start + 86400, 10, received=11)
+        broken = broken.replace("LEAFWATCH_COUNT=5\n", "LEAFWATCH_COUNT=many\n")
+        stream = "".join(entries) + broken
+        completed = subprocess.run([JOURNAL_REMOTE, f"--output={cls.journal}/remote.journal", "-"],
+                                   input=stream.encode(), capture_output=True, timeout=60)
+        cls.remote_status = completed.returncode, completed.stderr.decode(errors="replace")
+        cls.result = leafwatch("report", "--config", str(cls.directory.config), "--since", SINCE, "--until", UNTIL,
+                               "--journal-directory", str(cls.journal), "--format", "json")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.directory.remove()
+
+    @staticmethod
+    def alert(host, episode, rule, phase, priority, count, first, length, received):
+        """Returns one journal entry in export format; `received` is seconds after the last event."""
+        key_field, key = ("LEAFWATCH_CLIENT_IP", "203.0.113.7") if rule == "auth-failures-per-ip" else (None, "*")
+        last = first + length
+        fields = {
+            "__REALTIME_TIMESTAMP": str(int((last + received) * 1_000_000)),
+            "__MONOTONIC_TIMESTAMP": str(int((last + received) * 1_000_000)),
+            "_BOOT_ID": "7c1f0a4e2b6d4c8e9a0b1c2d3e4f5061" if host == "web1" else "0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f50",
+            "_HOSTNAME": host,
+            "SYSLOG_IDENTIFIER": "leafwatch",
+            "MESSAGE": f"{rule} {phase} on {host}",
+            "MESSAGE_ID": MESSAGE_IDS[rule],
+            "PRIORITY": str(PRIORITY_NAMES.index(priority)),
+            "LEAFWATCH_RULE": rule,
+            "LEAFWATCH_EPISODE": phase,
+            "LEAFWATCH_EPISODE_ID": str(episode),
+            "LEAFWATCH_COUNT": str(count),
+            "LEAFWATCH_THRESHOLD": "5" if rule == "auth-failures-per-ip" else "20",
+            "LEAFWATCH_WINDOW_SEC": "600" if rule == "auth-failures-per-ip" else "60",
+            "LEAFWATCH_FIRST_SEEN": iso_time(first),
+            "LEAFWATCH_LAST_SEEN": iso_time(last),
+        }
+        if key_field:
+            fields[key_field] = key
+        return "".join(f"{name}={value}\n" for name, value in fields.items()) + "\n"
+
+    def report(self):
+        self.assertEqual(self.remote_status[0], 0, f"systemd-journal-remote failed: {self.remote_status[1]}")
+        self.assertEqual(self.result.status, 0, self.result.describe())
+        return json.loads(self.result.stdout)
+
+    def test_episodes_of_both_hosts(self):
+        episodes = self.report()["episodes"]
+        summary = sorted((e["host"], e["episodeID"], e["rule"], e["key"]) for e in episodes)
+        self.assertEqual(summary, [("web1", 1, "auth-failures-per-ip", "203.0.113.7"),
+                                   ("web2", 1, "auth-failures-per-ip", "203.0.113.7"),
+                                   ("web2", 4, "server-error-burst", "*")], episodes)
+
+    def test_alerts_of_one_episode_merged(self):
+        web1 = [e for e in self.report()["episodes"] if e["host"] == "web1"][0]
+        start = PERIOD_START.timestamp() + 3 * 86400 + 36000
+        self.assertEqual((web1["count"], web1["priority"], web1["isClosed"]), (32, "crit", True), web1)
+        self.assertEqual((web1["firstSeen"], web1["lastSeen"]),
+                         (iso_time(start), iso_time(start + 960)), web1)
+
+    def test_open_episode_marked_open(self):
+        web2 = [e for e in self.report()["episodes"] if e["host"] == "web2" and e["episodeID"] == 4][0]
+        self.assertEqual((web2["count"], web2["priority"], web2["isClosed"]), (20, "err", False), web2)
+
+    def test_same_episode_number_on_two_hosts_kept_apart(self):
+        monday = [e for e in self.report()["episodes"] if e["host"] == "web2" and e["episodeID"] == 1][0]
+        self.assertEqual((monday["count"], monday["priority"]), (6, "warning"), monday)
+
+    def test_entry_with_invalid_field_skipped(self):
+        self.report()
+        self.assertIn("1 journal entries with a leafwatch MESSAGE_ID lacked a field", self.result.stderr)
+
+
 def read_journal(*matches, since):
     command = ["journalctl", "--no-pager", "-q", "-o", "json", "--since", f"@{int(since) - 1}", *matches]
     output = subprocess.run(command, capture_output=True, check=False, timeout=30).stdout
@@ -1152,7 +1256,8 @@ def main():
         print(f"report-test.py: '{arguments[0]}' is not an executable file; build with 'swift build -c release'",
               file=sys.stderr)
         return 66
-    for path, fix in ((MSMTP, "run scripts/deps.sh test"), (str(VENV_PYTHON), "run scripts/deps.sh test")):
+    for path, fix in ((MSMTP, "run scripts/deps.sh test"), (str(VENV_PYTHON), "run scripts/deps.sh test"),
+                      (JOURNAL_REMOTE, "run scripts/deps.sh test")):
         if not os.access(path, os.X_OK):
             print(f"report-test.py: '{path}' not found. To install it: {fix}", file=sys.stderr)
             return 69
@@ -1170,7 +1275,7 @@ def main():
 
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
-    for test_class in (MailTests, LedgerTests, SendmailFailureTests, HeaderTests, JournalTests):
+    for test_class in (MailTests, LedgerTests, SendmailFailureTests, HeaderTests, JournalTests, RemoteJournalTests):
         names = [name for name in loader.getTestCaseNames(test_class)
                  if not patterns or any(pattern in f"{test_class.__name__}.{name}" for pattern in patterns)]
         for name in names:

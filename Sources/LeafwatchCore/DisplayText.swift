@@ -29,11 +29,11 @@ public enum DisplayText {
         return copy.withUTF8 { escaped($0, maxBytes: maxBytes) }
     }
 
-    /// Returns `text` for a UTF-8 medium such as the report's mail parts:
-    /// printable characters of any script are kept, a backslash is doubled,
-    /// and control, format (such as the bidirectional overrides that reorder
-    /// what follows), separator, private-use and unassigned characters become
-    /// `\u{hhhh}`. Cut after at most `maxBytes` UTF-8 bytes of input, between
+    /// Returns `text` for a UTF-8 medium such as the report's mail parts.
+    /// Printable characters of any script are kept and a backslash is
+    /// doubled. Control, format, separator, private-use and unassigned
+    /// characters become `\u{hhhh}`; the format characters include the
+    /// bidirectional overrides, which would reorder what follows. Cut after at most `maxBytes` UTF-8 bytes of input, between
     /// two Unicode scalars, with `...` appended when longer.
     public static func readable(_ text: String, maxBytes: Int) -> String {
         var output = ""

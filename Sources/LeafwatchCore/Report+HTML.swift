@@ -16,7 +16,7 @@ extension Report {
         body{font-family:sans-serif;font-size:14px;color:#222;margin:16px;max-width:960px}
         h1{font-size:20px}h2{font-size:16px;margin-top:24px;border-bottom:1px solid #ccc}
         table{border-collapse:collapse}td,th{padding:3px 8px;text-align:left;vertical-align:top}
-        th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}
+        th{background:#eee;white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}p.summary{font-weight:bold}
         tr.checkin td{background:#fff3c4;font-weight:bold}table.days td{white-space:nowrap}
         .bar{height:10px;margin:1px 0}.requests{background:#7aa6d8}.denied{background:#e0a030}.errors{background:#d04040}
         .none{color:#777}.problem{color:#b00000}
@@ -95,14 +95,19 @@ extension Report {
         let maxDenied = max(1, days.map(\.denied).max() ?? 0)
         let maxErrors = max(1, days.map(\.serverErrors).max() ?? 0)
         func bar(_ value: Int, _ maximum: Int, _ kind: String) -> String {
-            // At most 120 px wide, so the table fits a mail reader's 800 px; a
-            // non-zero count gets at least 1 px, so it stays visible.
-            let width = value == 0 ? 0 : max(1, value * 120 / maximum)
+            // At most 80 px wide, so that the table fits a mail reader's 800 px.
+            // A non-zero count gets at least 1 px and stays visible.
+            let width = value == 0 ? 0 : max(1, value * 80 / maximum)
             return "<div class=\"bar \(kind)\" style=\"width:\(width)px\"></div>"
         }
 
         var out = "<h2>Per day</h2>\n<p>The check-in day (\(checkInDay.name)) is highlighted.</p>\n"
-        out += "<table class=\"days\"><tr><th>Date</th><th>Day</th><th>Requests</th><th></th><th>401/403</th><th></th><th>5xx</th><th></th><th>Users logged in</th></tr>\n"
+        for day in days where day.isCheckInDay {
+            out += "<p class=\"summary\">Check-in day \(day.date): \(day.usersLoggedIn) distinct users logged in, "
+                + "\(day.denied) responses 401/403, \(day.serverErrors) 5xx.</p>\n"
+        }
+        out += "<table class=\"days\"><tr><th>Date</th><th>Day</th><th colspan=\"2\">Requests</th><th colspan=\"2\">401/403</th>"
+            + "<th colspan=\"2\">5xx</th><th>Users<br>logged in</th></tr>\n"
         for day in days {
             let rowClass = day.isCheckInDay ? " class=\"checkin\"" : ""
             out += "<tr\(rowClass)><td>\(day.date)</td><td>\(day.weekday.name)</td>"

@@ -82,8 +82,8 @@ public struct ReportPeriod: Sendable, Equatable {
         seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
     }
 
-    /// The number of local days from `since` to `until` when both are
-    /// local midnights, else nil.
+    /// Returns the number of local days from `since` to `until` when both
+    /// are local midnights, else nil.
     private static func wholeDays(from since: Int64, to until: Int64, zone: LocalTimeZone) -> Int? {
         guard until > since, startOfDay(containing: since, zone: zone) == since,
               startOfDay(containing: until, zone: zone) == until else { return nil }

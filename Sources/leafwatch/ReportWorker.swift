@@ -26,8 +26,9 @@ final class ReportWorker: @unchecked Sendable {
         thread.start()
     }
 
-    /// The builder lives in a local variable meanwhile, because each access
-    /// to a class property costs a dynamic exclusivity check.
+    /// Adds the batches until the channel closes. The builder lives in a
+    /// local variable meanwhile, because each access to a class property
+    /// costs a dynamic exclusivity check.
     private func run() {
         var builder = self.builder.take()!
         while let batch = channel.receive() {

@@ -268,9 +268,10 @@ private enum ReportWeek {
     #expect(html.hasPrefix("<!DOCTYPE html>"))
     #expect(html.contains("<tr class=\"checkin\"><td>2026-10-22</td><td>Thursday</td>"))
     #expect(html.components(separatedBy: "class=\"checkin\"").count == 2)
+    #expect(html.contains("<p class=\"summary\">Check-in day 2026-10-22: "))
     #expect(!html.contains("http://") && !html.contains("https://"))
     // The largest request count gets the full 200 px bar.
-    #expect(html.contains("<div class=\"bar requests\" style=\"width:120px\"></div>"))
+    #expect(html.contains("<div class=\"bar requests\" style=\"width:80px\"></div>"))
 }
 
 @Test func reportTextIsStable() {
