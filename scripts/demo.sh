@@ -2,7 +2,8 @@
 # Runs the daemon on the bundled sample: `leafwatch run` follows two empty
 # log files while this script writes the sample's lines into them in time
 # order, as Apache would, and the alerts appear on standard error as the
-# lines arrive. Nothing outside a temporary directory is touched.
+# lines arrive. Then `leafwatch report` sums up the sample's day. Nothing
+# outside a temporary directory is touched.
 #
 # Usage: scripts/demo.sh BINARY
 set -euo pipefail
@@ -27,6 +28,9 @@ ErrorLog=$work/logs/error.log
 # The sample's error log has no UTC offset; its server ran at UTC+01:00.
 TimeZone=Europe/Berlin
 StartAt=beginning
+
+[Report]
+TimeZone=Europe/Berlin
 
 [State]
 Directory=$work/state
@@ -58,3 +62,8 @@ kill -TERM "$daemon"
 wait "$daemon"
 daemon=""
 echo "== the daemon stopped; under systemd these lines go to the journal (journalctl -t leafwatch)"
+
+# The report of the sample's day. The alerts above went to standard error,
+# not to the journal, so the report leaves them out and says so.
+echo "== leafwatch report --config $work/leafwatch.conf --since 2026-12-03 --until 2026-12-04 --no-journal"
+"$binary" report --config "$work/leafwatch.conf" --since 2026-12-03 --until 2026-12-04 --no-journal --host demo
