@@ -209,6 +209,10 @@ check "report text" 0 "$binary" report --config "$work/report.conf" --since 2026
 expect "report text names the check-in day" contains out "Check-in day 2026-12-03:"
 check "report html to a file" 0 "$binary" report --config "$work/report.conf" --since 2026-12-03 --until 2026-12-04 --no-journal --format html --output "$work/report.html"
 expect "report html is written, not printed" bash -c "[[ ! -s '$work/out' ]] && grep -q '<!DOCTYPE html>' '$work/report.html'"
+check "report output format from the file name" 0 "$binary" report --config "$work/report.conf" --since 2026-12-03 --until 2026-12-04 --no-journal --output "$work/report.json"
+expect "report.json gets JSON" bash -c "python3 -c 'import json; assert json.load(open(\"$work/report.json\"))[\"alertsRead\"] is False'"
+check "report invalid --to" 64 "$binary" report --config "$work/report.conf" --mail --to you
+expect "report invalid --to is named" contains err "invalid address 'you' for --to"
 check "report bad time" 64 "$binary" report --config "$work/report.conf" --since 2026-13-01
 expect "report bad time is named" contains err "invalid time '2026-13-01' for --since"
 check "report reversed period" 64 "$binary" report --config "$work/report.conf" --since 2026-12-04 --until 2026-12-03

@@ -483,7 +483,11 @@ enum ConfigurationSchema {
                     }
                     return day
                 },
-                single("Period", \.report.period, expected: spanExpectation, span),
+                single("Period", \.report.period, expected: "a time span from 1h to 400d such as 7d") { text throws(InvalidValue) in
+                    let seconds = try span(text)
+                    guard seconds >= 3600 else { throw InvalidValue(reason: "a report period shorter than 1h is too short") }
+                    return seconds
+                },
             ]),
             Section(name: "State", keys: [
                 single("Directory", \.state.directory, expected: "an absolute path such as /var/lib/leafwatch", absolutePath),
@@ -623,11 +627,7 @@ extension ConfigurationSchema {
     static func mailAddresses(_ text: String) throws(InvalidValue) -> [String] {
         let addresses = words(text)
         for address in addresses {
-            let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-            let forbidden: Set<Character> = ["<", ">", ",", ";", "\"", "(", ")"]
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-                  !address.contains(where: { forbidden.contains($0) || $0.unicodeScalars.contains { $0.value < 0x20 } })
-            else {
+            guard MailAddress.isValid(address) else {
                 throw InvalidValue(reason: "'\(ConfigurationParser.shown(address))' is not a mail address")
             }
         }

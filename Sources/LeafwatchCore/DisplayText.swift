@@ -31,8 +31,9 @@ public enum DisplayText {
 
     /// Returns `text` for a UTF-8 medium such as the report's mail parts.
     /// Printable characters of any script are kept and a backslash is
-    /// doubled. Control, format, separator, private-use and unassigned
-    /// characters become `\u{hhhh}`; the format characters include the
+    /// doubled. ASCII control characters become `\xhh` as in `escaped`;
+    /// other control, format, separator, private-use and unassigned
+    /// characters become `\u{hhhh}`. The format characters include the
     /// bidirectional overrides, which would reorder what follows. Cut after at most `maxBytes` UTF-8 bytes of input, between
     /// two Unicode scalars, with `...` appended when longer.
     public static func readable(_ text: String, maxBytes: Int) -> String {
@@ -47,7 +48,13 @@ public enum DisplayText {
             used += length
             switch scalar.properties.generalCategory {
             case .control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate, .unassigned:
-                output += "\\u{" + String(scalar.value, radix: 16) + "}"
+                if scalar.value < 0x80 {
+                    // As `escaped` writes them, so that `scan` and the report agree.
+                    let hex = String(scalar.value, radix: 16)
+                    output += "\\x" + (hex.count == 1 ? "0" + hex : hex)
+                } else {
+                    output += "\\u{" + String(scalar.value, radix: 16) + "}"
+                }
             default:
                 if scalar == "\\" { output += "\\\\" } else { output.unicodeScalars.append(scalar) }
             }

@@ -55,8 +55,10 @@ extension Report {
             out += "</table>\n"
         }
 
-        out += "<h2>Alert episodes (\(episodes.count))</h2>\n"
-        if episodes.isEmpty {
+        out += alertsRead ? "<h2>Alert episodes (\(episodes.count))</h2>\n" : "<h2>Alert episodes: not read</h2>\n"
+        if !alertsRead {
+            out += "<p class=\"problem\">The journal's alerts are missing from this report; see the data gaps.</p>\n"
+        } else if episodes.isEmpty {
             out += "<p class=\"none\">none</p>\n"
         } else {
             out += "<table><tr><th>Priority</th><th>Rule</th><th>Key</th><th>Count</th><th>First</th><th>Last</th><th>Host</th></tr>\n"

@@ -69,6 +69,7 @@ extension Report {
         writer.endArray()
         writer.endObject()
 
+        writer.field("alertsRead", alertsRead)
         writer.key("episodes")
         writer.beginArray()
         for episode in episodes {

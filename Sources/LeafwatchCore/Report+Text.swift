@@ -48,8 +48,10 @@ extension Report {
             out += "  \(Self.shownUser(entry.user))\(newUser): \(addresses)\(more)\n"
         }
 
-        out += "\nAlert episodes (\(episodes.count))\n"
-        if episodes.isEmpty {
+        out += alertsRead ? "\nAlert episodes (\(episodes.count))\n" : "\nAlert episodes: not read (see below)\n"
+        if !alertsRead {
+            out += "  The journal's alerts are missing from this report.\n"
+        } else if episodes.isEmpty {
             out += "  none\n"
         } else {
             table = TextTable(["PRIORITY", "RULE", "KEY", "COUNT", "FIRST", "LAST", "HOST"], rightAligned: [3])
@@ -109,7 +111,9 @@ extension Report {
         let sign = total.change > 0 ? "+" : ""
         guard total.change != 0 else { return "0" }
         guard let percent = total.changePercent else { return "\(sign)\(total.change) (new)" }
-        return "\(sign)\(total.change) (\(percent > 0 ? "+" : "")\(percent) %)"
+        // A change below 1 % keeps its direction: `+4 (+0 %)`, `-1 (-0 %)`.
+        let percentSign = total.change < 0 ? (percent == 0 ? "-" : "") : "+"
+        return "\(sign)\(total.change) (\(percentSign)\(percent) %)"
     }
 
     /// Returns client-controlled text escaped by `DisplayText.readable` and
@@ -126,7 +130,7 @@ extension Report {
 
     /// Formats a UTC instant as local time in `zone`, `2026-10-25 02:30 +0100`,
     /// or in UTC with `Z` when the zone is unknown.
-    static func localTime(_ time: Int64, zone: LocalTimeZone?) -> String {
+    public static func localTime(_ time: Int64, zone: LocalTimeZone?) -> String {
         let offset = zone?.offset(atUTC: time) ?? 0
         let iso = CivilTime.iso8601(time + offset)
         let dateAndMinute = iso.prefix(10) + " " + iso.dropFirst(11).prefix(5)

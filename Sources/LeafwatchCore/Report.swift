@@ -35,6 +35,9 @@ public struct Report: Sendable, Equatable {
     public var episodes: [Episode]
     /// Spans inside the period without any log line, and the lines that could not be used.
     public var dataQuality: DataQuality
+    /// False when the journal's alerts were not read (left out on purpose, or
+    /// unreadable); `episodes` is then empty without meaning that none occurred.
+    public var alertsRead = true
 
     /// Totals of one status class.
     public struct StatusClassTotal: Sendable, Equatable {

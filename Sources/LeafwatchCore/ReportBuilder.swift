@@ -55,6 +55,7 @@ public struct ReportBuilder: Sendable {
     private var lineSeconds: [UInt64]
     private var knownGaps: [Report.Gap] = []
     private var sourceProblems: [String] = []
+    private var alertsRead = true
     private var malformedLines = 0
     private var cutLines = 0
     private var episodes: [EpisodeKey: Report.Episode] = [:]
@@ -177,6 +178,12 @@ public struct ReportBuilder: Sendable {
         sourceProblems.append(sentence)
     }
 
+    /// Notes that the journal's alerts were not read, with the sentence why.
+    public mutating func markAlertsUnread(_ reason: String) {
+        alertsRead = false
+        sourceProblems.append(reason)
+    }
+
     /// Adds one alert read from the journal. Alerts of one episode (same
     /// `host`, `alert.episode`, rule and key) merge: the count of the latest alert, the
     /// highest priority, the earliest first event and the latest last event.
@@ -274,7 +281,8 @@ extension ReportBuilder {
             newAddresses: newAddressListing(),
             episodes: episodeList(),
             dataQuality: Report.DataQuality(gaps: gaps(), malformedLines: malformedLines, cutLines: cutLines,
-                                            sourceProblems: sourceProblems))
+                                            sourceProblems: sourceProblems),
+            alertsRead: alertsRead)
     }
 
     /// Returns the text of a client address.

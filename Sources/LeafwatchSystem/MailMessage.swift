@@ -163,11 +163,7 @@ extension MailMessage {
     /// Checks a plain `local@domain` address of printable ASCII, the form `[Report] To=` accepts.
     static func checkAddress(_ address: String, header: String) throws(MailError) {
         try checkLineBreaks(address, header: header)
-        let forbidden: Set<UInt8> = Set("<>,;:\"()[]\\ ".utf8)
-        let parts = address.utf8.split(separator: UInt8(ascii: "@"), omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-              address.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && !forbidden.contains($0) })
-        else {
+        guard MailAddress.isValid(address) else {
             throw MailError.invalidValue(header: header, value: address)
         }
     }

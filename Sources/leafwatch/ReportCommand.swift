@@ -13,8 +13,9 @@ struct ReportCommand {
     /// Journal entries are read until this long after the period's end, so
     /// that an episode's close, written after its quiet time, is seen.
     static let journalSlack: Int64 = 86_400
-    /// The longest period a report covers, a leap year plus the hour a time zone may add.
-    static let maxPeriod: Int64 = 366 * 86_400 + 3600
+    /// The longest period a report covers: the longest `Period=`, 400 days,
+    /// plus the hour a time zone may add.
+    static let maxPeriod: Int64 = 400 * 86_400 + 3600
 
     func run() -> Int32 {
         let configuration: Configuration
@@ -60,7 +61,7 @@ struct ReportCommand {
         }
         if period.period.upperBound - period.period.lowerBound > Self.maxPeriod {
             printError("the period from \(Self.localText(period.period.lowerBound, zone: zone)) to "
-                       + "\(Self.localText(period.period.upperBound, zone: zone)) is longer than 366 days")
+                       + "\(Self.localText(period.period.upperBound, zone: zone)) is longer than 400 days")
             return ExitStatus.usage
         }
 
@@ -174,8 +175,9 @@ struct ReportCommand {
 
     private func send(_ report: Report, plan: MailPlan, zone: LocalTimeZone, now: Int64) -> Int32 {
         let alerts = report.episodes.count
+        let alertText = report.alertsRead ? "\(alerts) \(alerts == 1 ? "alert" : "alerts")" : "alerts not read"
         let subject = "leafwatch report for \(DisplayText.escaped(report.host, maxBytes: 64)), "
-            + "\(Self.periodText(report.period, zone: zone)): \(alerts) \(alerts == 1 ? "alert" : "alerts")"
+            + "\(Self.periodText(report.period, zone: zone)): \(alertText)"
         let message: MailMessage
         do {
             message = try MailMessage(sender: plan.sender, recipients: plan.recipients, subject: subject,
@@ -222,7 +224,7 @@ struct ReportCommand {
     /// report cannot go on.
     private func addAlerts(to builder: inout ReportBuilder, period: Range<Int64>, now: Int64) -> Int32? {
         guard options.readJournal else {
-            builder.addSourceProblem("the journal's alerts (--no-journal was given)")
+            builder.markAlertsUnread("the journal's alerts (--no-journal was given)")
             return nil
         }
         let source: JournalReader.Source = options.journalDirectory.map { .directory($0) } ?? .local
@@ -244,7 +246,7 @@ struct ReportCommand {
             }
         } catch {
             printError("warning: \(error.description); the report has no alerts")
-            builder.addSourceProblem("alerts: \(error.description)")
+            builder.markAlertsUnread("the journal's alerts: \(error.description)")
         }
         return nil
     }
@@ -275,9 +277,8 @@ struct ReportCommand {
         String(localText(time, zone: zone).prefix(10))
     }
 
-    /// `2026-12-03 08:00` in `zone`.
+    /// `2026-12-03 08:00 +0100` in `zone`.
     static func localText(_ time: Int64, zone: LocalTimeZone) -> String {
-        let local = CivilTime.iso8601(time + zone.offset(atUTC: time))
-        return String(local.prefix(10)) + " " + String(local.dropFirst(11).prefix(5))
+        Report.localTime(time, zone: zone)
     }
 }

@@ -1,3 +1,5 @@
+import LeafwatchCore
+
 /// The command line of `leafwatch report`.
 struct ReportOptions {
     enum Format: String {
@@ -37,7 +39,8 @@ struct ReportOptions {
           --since T                start of the period (default: Period= before --until)
           --until T                end of the period, excluded (default: the start
                                    of today, or now when only --since is given)
-          --format FORMAT          text (the default), html or json
+          --format FORMAT          text, html or json (default: from the --output
+                                   name, *.html or *.json, else text)
           --output FILE            write the report to FILE instead of standard output
           --mail                   mail the report (text and HTML) through
                                    [Report] Sendmail=, once per period; it is
@@ -120,6 +123,10 @@ struct ReportOptions {
                 let address = try takeValue()
                 guard !address.isEmpty else { throw UsageError("empty address for --to") }
                 try rejectLineBreaks(address, option: name)
+                guard MailAddress.isValid(address) else {
+                    throw UsageError("invalid address '\(DisplayText.escaped(address, maxBytes: 200))' for --to; expected a plain "
+                                     + "address such as ops@example.com (repeat --to for several)")
+                }
                 options.recipients.append(address)
             case "--force":
                 try flag()
@@ -139,6 +146,11 @@ struct ReportOptions {
             default:
                 throw UsageError(argument.hasPrefix("-") ? "unknown option '\(argument)'" : "unexpected argument '\(argument)'")
             }
+        }
+        // Without --format, an output file named *.html or *.json gets that format.
+        if !options.formatGiven, let path = options.outputPath {
+            if path.hasSuffix(".html") || path.hasSuffix(".htm") { options.format = .html }
+            if path.hasSuffix(".json") { options.format = .json }
         }
         if options.journalDirectory != nil && !options.readJournal {
             throw UsageError("--journal-directory and --no-journal cannot be combined")

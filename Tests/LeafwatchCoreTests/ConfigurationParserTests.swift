@@ -469,6 +469,16 @@ let invalidValueCases: [InvalidValueCase] = [
         ])
     }
 
+    @Test func reportPeriodOfSecondsRejected() {
+        // A bare number is seconds, which a weekly report never means.
+        #expect(errors("[Report]\nPeriod=7\n") == [
+            "t.conf:2: invalid value '7' for Period= in [Report]: a report period shorter than 1h is too short; "
+                + "expected a time span from 1h to 400d such as 7d",
+        ])
+        #expect(errors("[Report]\nPeriod=1h\n").isEmpty)
+        #expect(errors("[Report]\nPeriod=400d\n").isEmpty)
+    }
+
     @Test func keyOfAnotherSection() {
         #expect(errors("[Alerts]\nPeriod=7d\n") == [
             "t.conf:2: unknown key 'Period' in [Alerts]; Period= is a key of [Report]",

@@ -235,7 +235,7 @@ private enum ReportWeek {
     for output in [report.text(), report.html()] {
         #expect(output.contains("jürgen"))
         #expect(output.contains("Łucja\\u{202e}nimda"))
-        #expect(output.contains("a\\u{a}Fake: line"))
+        #expect(output.contains("a\\x0aFake: line"))
         #expect(!output.contains("\u{202E}") && !output.contains("a\nFake"))
     }
 }
@@ -255,12 +255,31 @@ private enum ReportWeek {
     #expect(episodes.first { $0.key == "203.0.113.66" }?.lastSeen == ReportWeek.utc(2026, 10, 22, 9, 1, 0))
 }
 
+@Test func reportWithoutAlertsSaysSo() {
+    var builder = ReportWeek.builder()
+    builder.markAlertsUnread("the journal's alerts (--no-journal was given)")
+    let report = builder.build()
+    #expect(!report.alertsRead)
+    #expect(report.text().contains("Alert episodes: not read"))
+    #expect(!report.text().contains("Alert episodes ("))
+    #expect(report.html().contains("<h2>Alert episodes: not read</h2>"))
+    #expect(report.json().contains(#""alertsRead":false"#))
+    #expect(ReportWeek.builder().build().json().contains(#""alertsRead":true"#))
+}
+
+@Test func changeBelowOnePercentKeepsItsSign() {
+    #expect(Report.changeText(Report.StatusClassTotal(name: "2xx", count: 618, previousCount: 614)) == "+4 (+0 %)")
+    #expect(Report.changeText(Report.StatusClassTotal(name: "2xx", count: 613, previousCount: 614)) == "-1 (-0 %)")
+    #expect(Report.changeText(Report.StatusClassTotal(name: "5xx", count: 0, previousCount: 2)) == "-2 (-100 %)")
+}
+
 @Test func readableTextCutBetweenScalars() {
     #expect(DisplayText.readable("ab\\c", maxBytes: 10) == "ab\\\\c")
     // "ü" takes two bytes and does not fit in the third.
     #expect(DisplayText.readable("aaü", maxBytes: 3) == "aa...")
     #expect(DisplayText.readable("aaü", maxBytes: 4) == "aaü")
-    #expect(DisplayText.readable("\u{7}\u{E000}", maxBytes: 10) == "\\u{7}\\u{e000}")
+    #expect(DisplayText.readable("\u{7}\u{E000}", maxBytes: 10) == "\\x07\\u{e000}")
+    #expect(DisplayText.readable("\u{7F}\u{85}", maxBytes: 10) == "\\x7f\\u{85}")
 }
 
 @Test func reportHTMLHighlightsCheckInDay() {
