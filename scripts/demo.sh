@@ -64,6 +64,6 @@ daemon=""
 echo "== the daemon stopped; under systemd these lines go to the journal (journalctl -t leafwatch)"
 
 # The report of the sample's day. The alerts above went to standard error,
-# not to the journal, so the report leaves them out and says so.
+# not to the journal, so the report leaves them out and marks them as not read.
 echo "== leafwatch report --config $work/leafwatch.conf --since 2026-12-03 --until 2026-12-04 --no-journal"
 "$binary" report --config "$work/leafwatch.conf" --since 2026-12-03 --until 2026-12-04 --no-journal --host demo

@@ -1,6 +1,6 @@
 /// The form of mail address that `[Report] To=`, `From=` and `--to` accept:
 /// a plain `local@domain` of printable ASCII, without a display name,
-/// comment or quoting, so that it stands in a header as it is and cannot
+/// comment or quoting, so that it is valid in a header as it is and cannot
 /// add one.
 public enum MailAddress {
     /// Bytes that would start a display name, a comment, a quoted part or a
