@@ -713,6 +713,47 @@ class LedgerTests(unittest.TestCase):
         ids = [str(parse_message(path)[1]["Message-ID"]) for path in self.sink.messages()]
         self.assertNotEqual(ids[0], ids[1], "each message has its own Message-ID")
 
+    def write_default_entry(self, start, end):
+        """Writes a ledger whose one entry is a default period mailed before, as the timer's runs record them."""
+        entry = {"period": {"start": start, "end": end}, "sentAt": end + 8 * 3600, "messageID": "earlier@test.example",
+                 "isDefaultPeriod": True}
+        (self.directory.state / "reports.json").write_text(json.dumps({"version": 1, "reports": [entry]}))
+
+    def default_mail(self):
+        """Runs --mail with the default period (the configuration's time zone is UTC)."""
+        return leafwatch("report", "--config", self.directory.config, "--no-journal", "--host", HOST, "--mail")
+
+    def test_catch_up_starts_at_last_mailed_end(self):
+        # The timer missed a week: the last default report ended eight days before today.
+        today = int(time.time()) // 86400 * 86400
+        last_end = today - 8 * 86400
+        self.write_default_entry(last_end - 7 * 86400, last_end)
+        result = self.default_mail()
+        self.assertEqual(result.status, 0, result.describe())
+        self.assertEqual(self.sink.count(), 1, "messages after the catch-up run\n" + result.describe())
+        self.assertIn((last_end, today), self.directory.ledger_periods(),
+                      "the catch-up report covers the missed day and the week: " + str(self.directory.ledger_periods()))
+        subject = str(parse_message(self.sink.messages()[0])[1]["Subject"])
+        self.assertIn(time.strftime("%Y-%m-%d", time.gmtime(last_end)), subject, "the subject names the first day")
+
+    def test_default_period_already_mailed_today(self):
+        today = int(time.time()) // 86400 * 86400
+        self.write_default_entry(today - 7 * 86400, today)
+        result = self.default_mail()
+        self.assertEqual(result.status, 0, result.describe())
+        time.sleep(0.5)
+        self.assertEqual(self.sink.count(), 0, "a second run on the same day sends nothing\n" + result.describe())
+        self.assertIn("already mailed", result.stderr, result.describe())
+
+    def test_long_downtime_mails_default_week(self):
+        # A last report more than a period before the default start does not stretch the report.
+        today = int(time.time()) // 86400 * 86400
+        last_end = today - 30 * 86400
+        self.write_default_entry(last_end - 7 * 86400, last_end)
+        result = self.default_mail()
+        self.assertEqual(result.status, 0, result.describe())
+        self.assertIn((today - 7 * 86400, today), self.directory.ledger_periods(), str(self.directory.ledger_periods()))
+
 
 # Mail: sendmail failures ----------------------------------------------------
 
