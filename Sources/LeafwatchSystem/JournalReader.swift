@@ -5,26 +5,15 @@ import CSystemd
 import LeafwatchCore
 
 /// One alert entry that leafwatch wrote to the journal, read back from its
-/// fields (`LEAFWATCH_*`, `PRIORITY`, `_HOSTNAME`) and its timestamp.
+/// fields (`LEAFWATCH_*`, `PRIORITY`, `_HOSTNAME`) and its timestamp. The
+/// alert's own fields read through it, as in `entry.count`.
+@dynamicMemberLookup
 public struct JournalAlert: Sendable, Equatable {
-    public var rule: Rule
-    public var phase: Alert.Phase
-    /// `LEAFWATCH_EPISODE_ID`: unique per episode for one state directory,
-    /// so only the host and the rule together with it identify an episode.
-    public var episode: Int
-    public var client: String?
-    public var user: String?
-    public var virtualHost: String?
-    public var priority: Priority
-    public var count: Int
-    public var threshold: Int
-    /// The rule's window in seconds.
-    public var window: Int64
-    /// First and last event of the episode so far, UTC seconds since the epoch.
-    public var firstSeen: Int64
-    public var lastSeen: Int64
-    /// `LEAFWATCH_REQUESTS`, for a burst of server errors found by ratio.
-    public var requests: Int?
+    /// The alert as the daemon wrote it. Its `episode`, `LEAFWATCH_EPISODE_ID`,
+    /// is unique per episode for one state directory, so only the host, the
+    /// rule and the key together with it identify an episode.
+    public var alert: Alert
+    /// `LEAFWATCH_LOG_PATH`, the log the alert's last line came from.
     public var logPath: String?
     /// `_HOSTNAME`, which journald sets; empty when the entry has none.
     public var hostname: String
@@ -32,43 +21,25 @@ public struct JournalAlert: Sendable, Equatable {
     /// journald received it.
     public var realtime: UInt64
 
-    public init(rule: Rule, phase: Alert.Phase, episode: Int, client: String? = nil, user: String? = nil,
-                virtualHost: String? = nil, priority: Priority, count: Int, threshold: Int, window: Int64,
-                firstSeen: Int64, lastSeen: Int64, requests: Int? = nil, logPath: String? = nil,
-                hostname: String, realtime: UInt64) {
-        self.rule = rule
-        self.phase = phase
-        self.episode = episode
-        self.client = client
-        self.user = user
-        self.virtualHost = virtualHost
-        self.priority = priority
-        self.count = count
-        self.threshold = threshold
-        self.window = window
-        self.firstSeen = firstSeen
-        self.lastSeen = lastSeen
-        self.requests = requests
+    public init(alert: Alert, logPath: String? = nil, hostname: String, realtime: UInt64) {
+        self.alert = alert
         self.logPath = logPath
         self.hostname = hostname
         self.realtime = realtime
     }
 
-    /// The key the rule counts by, as the detectors set it: the client
+    public subscript<Value>(dynamicMember keyPath: KeyPath<Alert, Value>) -> Value {
+        alert[keyPath: keyPath]
+    }
+
+    /// Returns the key a rule counts by, as the detectors set it: the client
     /// address, the user name, or the virtual host (`*` for the whole server).
-    public var key: String {
+    static func key(rule: Rule, client: String?, user: String?, virtualHost: String?) -> String {
         switch rule {
         case .authFailuresPerIP, .requestFlood: client ?? "-"
         case .authFailuresPerUser, .newClientForUser: user ?? "-"
         case .serverErrorBurst: virtualHost ?? "*"
         }
-    }
-
-    /// The entry as an `Alert`, for the renderers that take alerts.
-    public var alert: Alert {
-        Alert(rule: rule, phase: phase, key: key, client: client, user: user, virtualHost: virtualHost,
-              priority: priority, count: count, threshold: threshold, window: window,
-              firstSeen: firstSeen, lastSeen: lastSeen, episode: episode, requests: requests)
     }
 }
 
@@ -222,16 +193,15 @@ public final class JournalReader {
         } else {
             requests = nil
         }
-        return JournalAlert(
-            rule: rule, phase: phase, episode: episode,
-            client: try field("LEAFWATCH_CLIENT_IP", path: path),
-            user: try field("LEAFWATCH_USER", path: path),
-            virtualHost: try field("LEAFWATCH_VHOST", path: path),
-            priority: priority, count: count, threshold: threshold, window: window,
-            firstSeen: firstSeen, lastSeen: lastSeen, requests: requests,
-            logPath: try field("LEAFWATCH_LOG_PATH", path: path),
-            hostname: try field("_HOSTNAME", path: path) ?? "",
-            realtime: realtime)
+        let client = try field("LEAFWATCH_CLIENT_IP", path: path)
+        let user = try field("LEAFWATCH_USER", path: path)
+        let virtualHost = try field("LEAFWATCH_VHOST", path: path)
+        let alert = Alert(
+            rule: rule, phase: phase, key: JournalAlert.key(rule: rule, client: client, user: user, virtualHost: virtualHost),
+            client: client, user: user, virtualHost: virtualHost, priority: priority, count: count, threshold: threshold,
+            window: window, firstSeen: firstSeen, lastSeen: lastSeen, episode: episode, requests: requests)
+        return JournalAlert(alert: alert, logPath: try field("LEAFWATCH_LOG_PATH", path: path),
+                            hostname: try field("_HOSTNAME", path: path) ?? "", realtime: realtime)
     }
 
     /// Returns the value of `name` in the current entry as text (invalid

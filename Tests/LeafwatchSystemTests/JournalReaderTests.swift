@@ -216,9 +216,10 @@ struct JournalReaderTests {
 @Suite struct JournalEpisodeTests {
     private func entry(_ phase: Alert.Phase, episode: Int, rule: Rule = .authFailuresPerUser, host: String = "web1",
                        count: Int, realtime: UInt64, firstSeen: Int64 = 100) -> JournalAlert {
-        JournalAlert(rule: rule, phase: phase, episode: episode, user: "u\(episode)", priority: .warning,
-                     count: count, threshold: 3, window: 3600, firstSeen: firstSeen, lastSeen: firstSeen + 60,
-                     hostname: host, realtime: realtime)
+        let alert = Alert(rule: rule, phase: phase, key: "u\(episode)", user: "u\(episode)", priority: .warning,
+                          count: count, threshold: 3, window: 3600, firstSeen: firstSeen, lastSeen: firstSeen + 60,
+                          episode: episode)
+        return JournalAlert(alert: alert, hostname: host, realtime: realtime)
     }
 
     @Test func lastAlertOfEpisodeKept() {
