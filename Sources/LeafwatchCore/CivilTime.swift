@@ -75,8 +75,8 @@ public enum CivilTime {
         return epochSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 
-    /// Returns the number written in ASCII digits at `range` of `bytes`; nil
-    /// when a byte there is not a digit or the range passes the end.
+    /// Returns the number written in ASCII digits at `range` of `bytes`.
+    /// Returns nil when a byte there is not a digit or the range passes the end.
     static func decimal(_ bytes: [UInt8], _ range: Range<Int>) -> Int? {
         guard range.upperBound <= bytes.count else { return nil }
         var value = 0

@@ -112,7 +112,9 @@ extension Report {
         guard total.change != 0 else { return "0" }
         guard let percent = total.changePercent else { return "\(sign)\(total.change) (new)" }
         // A change below 1 % keeps its direction: `+4 (+0 %)`, `-1 (-0 %)`.
-        let percentSign = total.change < 0 ? (percent == 0 ? "-" : "") : "+"
+        // A negative percentage carries its own sign.
+        var percentSign = sign
+        if total.change < 0 && percent == 0 { percentSign = "-" }
         return "\(sign)\(total.change) (\(percentSign)\(percent) %)"
     }
 

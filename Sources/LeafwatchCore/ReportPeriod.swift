@@ -23,9 +23,9 @@ public struct ReportPeriod: Sendable, Equatable {
         previous = start..<since
     }
 
-    /// The period that `leafwatch report` covers by default: the `length`
-    /// seconds (whole local days when `length` is a multiple of a day)
-    /// before the start of the day that contains `now`.
+    /// Returns the period that `leafwatch report` covers by default: the
+    /// `length` seconds (whole local days when `length` is a multiple of a
+    /// day) before the start of the day that contains `now`.
     public static func defaultPeriod(now: Int64, length: Int64, zone: LocalTimeZone) -> ReportPeriod {
         let until = startOfDay(containing: now, zone: zone)
         return ReportPeriod(since: start(ending: until, length: length, zone: zone), until: until, zone: zone)

@@ -105,7 +105,7 @@ final class FileScanner {
         return true
     }
 
-    /// Returns the kept times of lines without an observation and forgets them.
+    /// Returns the kept times of lines without an observation and clears them.
     func takeOtherLineTimes() -> [Int64] {
         defer { otherLineTimes.removeAll(keepingCapacity: true) }
         return otherLineTimes

@@ -40,53 +40,41 @@ enum LeafwatchCommand {
             printOut("leafwatch \(version)\n")
             return ExitStatus.success
         case "scan":
-            do {
-                guard let options = try ScanOptions.parse(rest) else {
-                    printOut(ScanOptions.help + "\n")
-                    return ExitStatus.success
-                }
+            return runCommand("scan", rest, parse: ScanOptions.parse, help: ScanOptions.help) { options in
                 var command = ScanCommand(options: options)
                 return command.run()
-            } catch {
-                printError("\(error.message); run 'leafwatch scan --help' for usage")
-                return ExitStatus.usage
             }
         case "run":
-            do {
-                guard let options = try RunOptions.parse(rest) else {
-                    printOut(RunOptions.help + "\n")
-                    return ExitStatus.success
-                }
-                return RunCommand(options: options).run()
-            } catch {
-                printError("\(error.message); run 'leafwatch run --help' for usage")
-                return ExitStatus.usage
-            }
+            return runCommand("run", rest, parse: RunOptions.parse, help: RunOptions.help) { RunCommand(options: $0).run() }
         case "report":
-            do {
-                guard let options = try ReportOptions.parse(rest) else {
-                    printOut(ReportOptions.help + "\n")
-                    return ExitStatus.success
-                }
-                return ReportCommand(options: options).run()
-            } catch {
-                printError("\(error.message); run 'leafwatch report --help' for usage")
-                return ExitStatus.usage
+            return runCommand("report", rest, parse: ReportOptions.parse, help: ReportOptions.help) {
+                ReportCommand(options: $0).run()
             }
         case "check-config":
-            do {
-                guard let command = try CheckConfigCommand.parse(rest) else {
-                    printOut(CheckConfigCommand.help + "\n")
-                    return ExitStatus.success
-                }
-                return command.run()
-            } catch {
-                printError("\(error.message); run 'leafwatch check-config --help' for usage")
-                return ExitStatus.usage
-            }
+            return runCommand("check-config", rest, parse: CheckConfigCommand.parse, help: CheckConfigCommand.help) { $0.run() }
         default:
             printError("unknown command '\(command)'; run 'leafwatch --help' for the list")
             return ExitStatus.usage
         }
+    }
+
+    /// Parses a command's arguments and runs it. Prints its help when
+    /// `parse` returns nil, and a usage error with exit status 64 when it throws.
+    private static func runCommand<Options>(
+        _ name: String, _ arguments: [String], parse: ([String]) throws(UsageError) -> Options?, help: String,
+        run: (Options) -> Int32
+    ) -> Int32 {
+        let options: Options?
+        do {
+            options = try parse(arguments)
+        } catch {
+            printError("\(error.message); run 'leafwatch \(name) --help' for usage")
+            return ExitStatus.usage
+        }
+        guard let options else {
+            printOut(help + "\n")
+            return ExitStatus.success
+        }
+        return run(options)
     }
 }

@@ -13,8 +13,8 @@ struct ReportCommand {
     /// Journal entries are read until this long after the period's end, so
     /// that an episode's close, written after its quiet time, is seen.
     static let journalSlack: Int64 = 86_400
-    /// The longest period a report covers: the longest `Period=`, 400 days,
-    /// plus the hour a time zone may add.
+    /// The maximum period a report covers: the maximum `Period=`, 400 days,
+    /// plus the hour that a change of UTC offset may add.
     static let maxPeriod: Int64 = 400 * 86_400 + 3600
 
     func run() -> Int32 {
@@ -60,8 +60,8 @@ struct ReportCommand {
             return ExitStatus.usage
         }
         if period.period.upperBound - period.period.lowerBound > Self.maxPeriod {
-            printError("the period from \(Self.localText(period.period.lowerBound, zone: zone)) to "
-                       + "\(Self.localText(period.period.upperBound, zone: zone)) is longer than 400 days")
+            printError("the period from \(Report.localTime(period.period.lowerBound, zone: zone)) to "
+                       + "\(Report.localTime(period.period.upperBound, zone: zone)) is longer than 400 days")
             return ExitStatus.usage
         }
 
@@ -83,7 +83,7 @@ struct ReportCommand {
         var builder = ReportBuilder(period: period.period, previousPeriod: period.previous, timeZone: zone,
                                     checkInDay: settings.checkInDay, host: host, history: history,
                                     settings: DetectionSettings(configuration: configuration))
-        var reader = ReportLogReader(configuration: configuration, span: period.previous.lowerBound..<period.period.upperBound)
+        let reader = ReportLogReader(configuration: configuration, span: period.previous.lowerBound..<period.period.upperBound)
         for problem in reader.read(into: &builder) { printError("warning: \(problem)") }
         if let status = addAlerts(to: &builder, period: period.period, now: now) { return status }
         let report = builder.build()
@@ -108,7 +108,7 @@ struct ReportCommand {
 
     // MARK: - Mail
 
-    /// What `--mail` needs once the report is made.
+    /// The settings that `--mail` uses once the report is made.
     struct MailPlan {
         var sender: String
         var recipients: [String]
@@ -119,16 +119,15 @@ struct ReportCommand {
 
     enum MailDecision {
         case send(MailPlan)
-        /// Nothing to send; the message says why.
+        /// Nothing to send, and the message gives the reason.
         case skip(String)
         case fail(Int32)
     }
 
-    /// Checks the mail settings and the ledger. For the default period the
-    /// start moves to the end of the last default period mailed when that
-    /// end lies inside the period or at most one period length before it,
-    /// so that a catch-up run after a downtime neither repeats nor leaves
-    /// out days.
+    /// Checks the mail settings and the ledger. For the default period, the
+    /// start moves to the end of the last default period mailed, when that
+    /// end lies inside the period or at most one period length before it.
+    /// So a catch-up run after a downtime neither repeats nor leaves out days.
     private func prepareMail(configuration: Configuration, period: inout ReportPeriod, isDefaultPeriod: Bool,
                              zone: LocalTimeZone) -> MailDecision {
         let settings = configuration.report
@@ -156,7 +155,7 @@ struct ReportCommand {
             let until = period.period.upperBound
             let length = until - since
             if lastEnd >= until {
-                return .skip("the report up to \(Self.localText(until, zone: zone)) was already mailed; "
+                return .skip("the report up to \(Report.localTime(until, zone: zone)) was already mailed; "
                              + "--force mails it again")
             }
             if lastEnd != since && lastEnd >= ReportPeriod.start(ending: since, length: length, zone: zone) {
@@ -261,8 +260,8 @@ struct ReportCommand {
         }
     }
 
-    /// `2026-11-27 to 2026-12-03` for a period of whole days (the end day
-    /// included), else both ends with their times.
+    /// Returns `2026-11-27 to 2026-12-03` for a period of whole days (the
+    /// end day included), else both ends with their times.
     static func periodText(_ period: Range<Int64>, zone: LocalTimeZone) -> String {
         let start = period.lowerBound
         let end = period.upperBound
@@ -270,15 +269,11 @@ struct ReportCommand {
            ReportPeriod.startOfDay(containing: end, zone: zone) == end, end > start {
             return "\(dateText(start, zone: zone)) to \(dateText(end - 1, zone: zone))"
         }
-        return "\(localText(start, zone: zone)) to \(localText(end, zone: zone))"
+        return "\(Report.localTime(start, zone: zone)) to \(Report.localTime(end, zone: zone))"
     }
 
+    /// Returns the date of `time` in `zone`, `2026-12-03`.
     static func dateText(_ time: Int64, zone: LocalTimeZone) -> String {
-        String(localText(time, zone: zone).prefix(10))
-    }
-
-    /// `2026-12-03 08:00 +0100` in `zone`.
-    static func localText(_ time: Int64, zone: LocalTimeZone) -> String {
-        Report.localTime(time, zone: zone)
+        String(Report.localTime(time, zone: zone).prefix(10))
     }
 }

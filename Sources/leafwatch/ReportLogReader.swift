@@ -15,9 +15,6 @@ struct ReportLogReader {
     private let configuration: Configuration
     private let accessOptions: ScanOptions
     private let errorOptions: ScanOptions
-    /// The files read, for the benchmark and the tests' output.
-    private(set) var filesRead: [String] = []
-    private(set) var filesSkipped: [String] = []
 
     init(configuration: Configuration, span: Range<Int64>) {
         self.configuration = configuration
@@ -46,7 +43,7 @@ struct ReportLogReader {
 
     /// Reads every log into `report`. Returns the sentences about sources
     /// that could not be read, which are also added to `report`.
-    mutating func read(into report: inout ReportBuilder) -> [String] {
+    func read(into report: inout ReportBuilder) -> [String] {
         var problems: [String] = []
         var sources: [Source] = []
         for (patterns, options) in [(configuration.input.accessLogs, accessOptions), (configuration.input.errorLogs, errorOptions)] {
@@ -106,7 +103,7 @@ struct ReportLogReader {
 
     /// Finds the files of each log that `pattern` names, keeps those that may
     /// hold lines inside the span, and makes one source of each log.
-    private mutating func selectFiles(pattern: String, options: ScanOptions, problems: inout [String]) -> [Source] {
+    private func selectFiles(pattern: String, options: ScanOptions, problems: inout [String]) -> [Source] {
         let allSeries: [RotatedLogSeries]
         do {
             allSeries = try RotatedLogs.series(matching: pattern)
@@ -141,8 +138,6 @@ struct ReportLogReader {
                 continue
             }
             let chosen = selections.filter(\.overlapsPeriod).map(\.file.path)
-            filesRead += chosen
-            filesSkipped += selections.filter { !$0.overlapsPeriod }.map(\.file.path)
             if !chosen.isEmpty { sources.append(Source(files: chosen, options: options)) }
         }
         return sources

@@ -74,53 +74,37 @@ struct ReportOptions {
     /// Parses the arguments after `report`, or returns nil when help was requested.
     static func parse(_ arguments: [String]) throws(UsageError) -> ReportOptions? {
         var options = ReportOptions()
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            index += 1
-            var name = argument
-            var value: String? = nil
-            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
-                name = String(argument[..<equals])
-                value = String(argument[argument.index(after: equals)...])
-            }
-            func takeValue() throws(UsageError) -> String {
-                if let value { return value }
-                guard index < arguments.count else { throw UsageError("option '\(name)' requires a value") }
-                index += 1
-                return arguments[index - 1]
-            }
-            func flag() throws(UsageError) {
-                guard value == nil else { throw UsageError("option '\(name)' takes no value") }
-            }
+        var reader = OptionReader(arguments)
+        while reader.next() {
+            let name = reader.name
             switch name {
             case "-h", "--help":
-                try flag()
+                try reader.flag()
                 return nil
             case "--config":
-                let path = try takeValue()
+                let path = try reader.value()
                 guard !path.isEmpty else { throw UsageError("empty configuration file name") }
                 options.configPath = path
             case "--since":
-                options.since = try takeValue()
+                options.since = try reader.value()
             case "--until":
-                options.until = try takeValue()
+                options.until = try reader.value()
             case "--format":
-                let text = try takeValue()
+                let text = try reader.value()
                 guard let format = Format(rawValue: text) else {
                     throw UsageError("invalid format '\(text)'; expected text, html or json")
                 }
                 options.format = format
                 options.formatGiven = true
             case "--output":
-                let path = try takeValue()
+                let path = try reader.value()
                 guard !path.isEmpty else { throw UsageError("empty output file name") }
                 options.outputPath = path
             case "--mail":
-                try flag()
+                try reader.flag()
                 options.mail = true
             case "--to":
-                let address = try takeValue()
+                let address = try reader.value()
                 guard !address.isEmpty else { throw UsageError("empty address for --to") }
                 try rejectLineBreaks(address, option: name)
                 guard MailAddress.isValid(address) else {
@@ -129,22 +113,22 @@ struct ReportOptions {
                 }
                 options.recipients.append(address)
             case "--force":
-                try flag()
+                try reader.flag()
                 options.force = true
             case "--journal-directory":
-                let path = try takeValue()
+                let path = try reader.value()
                 guard !path.isEmpty else { throw UsageError("empty directory name for --journal-directory") }
                 options.journalDirectory = path
             case "--no-journal":
-                try flag()
+                try reader.flag()
                 options.readJournal = false
             case "--host":
-                let host = try takeValue()
+                let host = try reader.value()
                 guard !host.isEmpty else { throw UsageError("empty host name for --host") }
                 try rejectLineBreaks(host, option: name)
                 options.host = host
             default:
-                throw UsageError(argument.hasPrefix("-") ? "unknown option '\(argument)'" : "unexpected argument '\(argument)'")
+                throw reader.unknown()
             }
         }
         // Without --format, an output file named *.html or *.json gets that format.

@@ -32,38 +32,24 @@ struct RunOptions {
     /// Parses the arguments after `run`, or returns nil when help was requested.
     static func parse(_ arguments: [String]) throws(UsageError) -> RunOptions? {
         var options = RunOptions()
-        var index = 0
-        while index < arguments.count {
-            let argument = arguments[index]
-            index += 1
-            var name = argument
-            var value: String? = nil
-            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
-                name = String(argument[..<equals])
-                value = String(argument[argument.index(after: equals)...])
-            }
-            func takeValue() throws(UsageError) -> String {
-                if let value { return value }
-                guard index < arguments.count else { throw UsageError("option '\(name)' requires a value") }
-                index += 1
-                return arguments[index - 1]
-            }
-            switch name {
+        var reader = OptionReader(arguments)
+        while reader.next() {
+            switch reader.name {
             case "-h", "--help":
-                guard value == nil else { throw UsageError("option '\(name)' takes no value") }
+                try reader.flag()
                 return nil
             case "--config":
-                let path = try takeValue()
+                let path = try reader.value()
                 guard !path.isEmpty else { throw UsageError("empty configuration file name") }
                 options.configPath = path
             case "--log-target":
-                let text = try takeValue()
+                let text = try reader.value()
                 guard let target = EventLog.TargetOption(rawValue: text) else {
                     throw UsageError("invalid log target '\(text)'; expected auto, journal or stderr")
                 }
                 options.logTarget = target
             default:
-                throw UsageError(argument.hasPrefix("-") ? "unknown option '\(argument)'" : "unexpected argument '\(argument)'")
+                throw reader.unknown()
             }
         }
         return options

@@ -25,7 +25,7 @@ records by the rules of `leafwatch report`, not by running leafwatch:
 - New addresses are networks (IPv4 whole, IPv6 /64) that a user succeeded
   from in the period but not in the previous period.
 - A gap is a span of more than 3600 s inside the period without any access-
-  or error-log line; the period's start and end count as lines.
+  or error-log line. The period's start and end count as lines.
 """
 
 import gzip
@@ -425,7 +425,7 @@ def write_logs():
 
 
 def file_of(base, t):
-    """Return the name of the file of the series `base` that holds a line of time `t`."""
+    """Return the name of the file of the series `base` that contains a line of time `t`."""
     newer = sum(1 for rotation in ROTATIONS if t < rotation)
     return [base, base + ".1", base + ".2.gz", base + ".3.gz"][newer]
 
