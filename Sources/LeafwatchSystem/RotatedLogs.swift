@@ -26,6 +26,9 @@ public struct RotatedLogSeries: Sendable, Equatable {
     public var path: String
     /// Oldest first; the current file, when it exists, is last.
     public var files: [RotatedLogFile]
+    /// Rotated siblings compressed in a format that cannot be read here,
+    /// such as `access.log.2.xz`, by name.
+    public var unsupportedFiles: [String] = []
 }
 
 /// The times of a file's first and last complete lines that the caller's
@@ -54,8 +57,8 @@ public struct LogFileSelection: Sendable, Equatable {
 /// Rotated names that logrotate writes are recognized: `NAME.1`,
 /// `NAME.2.gz`, `NAME-20261203` and `NAME-20261203.gz`. Files are read as
 /// gzip by their content, whatever their name. Names with other compression
-/// suffixes (`.bz2`, `.xz`, `.zst`, `.lz4`, `.Z`) are listed in
-/// `unreadableSiblings`, because only gzip can be decompressed here.
+/// suffixes (`.bz2`, `.xz`, `.zst`, `.lz4`, `.Z`) are listed in the
+/// series' `unsupportedFiles`, because only gzip can be decompressed here.
 public enum RotatedLogs {
     /// The number of lines at each end of a file tried until one has a time.
     public static let sampledLines = 16
@@ -106,20 +109,14 @@ public enum RotatedLogs {
                 files.append(RotatedLogFile(path: path, kind: kind, modificationTime: Int64(status.st_mtim.tv_sec),
                                             size: Int64(status.st_size)))
             }
-            return RotatedLogSeries(path: parsed.path(of: base), files: ordered(files))
+            let unsupported = names.filter { name in
+                guard let suffix = unsupportedCompressionSuffixes.first(where: { name.hasSuffix($0) }) else { return false }
+                let stem = String(name.dropLast(suffix.count))
+                return rotationKind(of: stem, base: base) != nil || stem == base
+            }
+            return RotatedLogSeries(path: parsed.path(of: base), files: ordered(files),
+                                    unsupportedFiles: unsupported.sorted().map { parsed.path(of: $0) })
         }
-    }
-
-    /// Returns the sibling files of `series` whose compression cannot be
-    /// read here, such as `access.log.2.xz`.
-    public static func unreadableSiblings(of series: RotatedLogSeries) throws(SystemError) -> [String] {
-        guard let parsed = FollowedPattern(series.path) else { return [] }
-        let base = parsed.name
-        return try directoryEntries(parsed.directory).filter { name in
-            guard let suffix = unsupportedCompressionSuffixes.first(where: { name.hasSuffix($0) }) else { return false }
-            let stem = String(name.dropLast(suffix.count))
-            return rotationKind(of: stem, base: base) != nil || stem == base
-        }.sorted().map { parsed.path(of: $0) }
     }
 
     /// Returns how `name` is a rotated copy of `base`, or nil when it is not one.

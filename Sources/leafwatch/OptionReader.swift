@@ -1,4 +1,4 @@
-/// Walks through a command's arguments one option at a time. An option
+/// A reader of a command's arguments, one option at a time. An option
 /// takes its value after `=` (`--config=FILE`) or as the next argument
 /// (`--config FILE`).
 struct OptionReader {

@@ -116,10 +116,8 @@ struct ReportLogReader {
         }
         var sources: [Source] = []
         for var series in allSeries {
-            if let unsupported = try? RotatedLogs.unreadableSiblings(of: series) {
-                for path in unsupported {
-                    problems.append("\(DisplayText.escaped(path, maxBytes: 4096)) is compressed in a format that cannot be read; only gzip can")
-                }
+            for path in series.unsupportedFiles {
+                problems.append("\(DisplayText.escaped(path, maxBytes: 4096)) is compressed in a format that cannot be read; only gzip can")
             }
             // An unreadable file is a problem of its own; the others are still read.
             series.files.removeAll { file in
