@@ -827,7 +827,7 @@ class HeaderTests(unittest.TestCase):
         self.assertEqual(result.status, status, f"exit status {status} of the contract\n" + result.describe())
 
     def write_config_line(self, section, key, value):
-        """Replaces KEY= in [SECTION] of the configuration with raw `value` (which may hold CR or LF)."""
+        """Replaces KEY= in [SECTION] of the configuration with raw `value` (which may contain CR or LF)."""
         text = self.directory.config.read_bytes()
         lines = text.split(b"\n")
         current = None

@@ -55,7 +55,7 @@ struct ReportCommand {
             printError("--since \(options.since!) is not before --until \(options.until!)")
             return ExitStatus.usage
         }
-        if since != nil && until == nil && since! >= now {
+        if let since, until == nil, since >= now {
             printError("--since \(options.since!) is not in the past")
             return ExitStatus.usage
         }

@@ -15,7 +15,7 @@ struct ReportOptions {
     var formatGiven = false
     var outputPath: String? = nil
     var mail = false
-    /// `--to` addresses; when any is given they replace `[Report] To=`.
+    /// `--to` addresses. When any is given, they replace `[Report] To=`.
     var recipients: [String] = []
     var force = false
     var journalDirectory: String? = nil
